@@ -1,0 +1,326 @@
+/**
+ * Streams the buffers of an ETL file (etl-format.md 1): validates each 0x48-byte WMI_BUFFER_HEADER,
+ * expands compressed buffers (Xpress, 1.8), resynchronises after damage, and reports lost-event
+ * flags and truncation as issues. Memory: one read-ahead window plus a small pool of buffers that
+ * callers give back with release(); never the whole file.
+ */
+import { InputError } from '../util/errors.js';
+import type { ByteSource } from './byte-source.js';
+import { EtlClock } from './clock.js';
+import { BUFFER_FLAG, MAX_BUFFER_SIZE, WMI_BUFFER_HEADER_SIZE } from './constants.js';
+import type { IssueLog } from './issues.js';
+import { decodeLogfileHeader, type LogfileHeader } from './logfile-header.js';
+import { XpressError, xpressDecompress } from './xpress.js';
+
+export interface EtlBuffer {
+  /** Ordinal of the buffer in the file (0 = header buffer). */
+  seq: number;
+  fileOffset: number;
+  /** Bytes the buffer occupies in the file. */
+  diskSize: number;
+  /** Expanded buffer bytes (header included); may be longer than `end`. Valid until release(). */
+  data: Uint8Array;
+  view: DataView;
+  /** End of the records inside `data`. */
+  end: number;
+  cpu: number;
+  flags: number;
+  type: number;
+  compressed: boolean;
+  /** The file ended inside this buffer. */
+  truncated: boolean;
+}
+
+export interface BufferStats {
+  buffers: number;
+  compressedBuffers: number;
+  compressedBytes: number;
+  expandedBytes: number;
+  /** Buffers flagged EVENTS_LOST / BUFFER_LOST. */
+  eventsLostFlags: number;
+  bufferLostFlags: number;
+  /** Buffers that could not be used (bad header, bad compression). */
+  badBuffers: number;
+  /** File bytes skipped while resynchronising. */
+  skippedBytes: number;
+  cpus: Set<number>;
+}
+
+const WINDOW_SIZE = 4 * 1024 * 1024;
+
+class BufferPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  get(size: number): Uint8Array {
+    let cap = 65536;
+    while (cap < size) cap *= 2;
+    const list = this.free.get(cap);
+    return list?.pop() ?? new Uint8Array(cap);
+  }
+  put(b: Uint8Array): void {
+    const list = this.free.get(b.length);
+    if (list) {
+      if (list.length < 16) list.push(b);
+    } else this.free.set(b.length, [b]);
+  }
+}
+
+export class EtlBufferReader {
+  header!: LogfileHeader;
+  clock!: EtlClock;
+  readonly stats: BufferStats = {
+    buffers: 0, compressedBuffers: 0, compressedBytes: 0, expandedBytes: 0, eventsLostFlags: 0,
+    bufferLostFlags: 0, badBuffers: 0, skippedBytes: 0, cpus: new Set(),
+  };
+  private win: Uint8Array = new Uint8Array(WINDOW_SIZE);
+  private winView = new DataView(this.win.buffer);
+  private winPos = 0;
+  private winLen = 0;
+  private pos = 0;
+  private seq = 0;
+  private pending: EtlBuffer | null = null;
+  private readonly pool = new BufferPool();
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly issues: IssueLog,
+  ) {}
+
+  get fileSize(): number {
+    return this.src.size;
+  }
+
+  /** File position of the next buffer (progress). */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Reads the header buffer. Throws InputError when the file is not an ETL file. */
+  async open(): Promise<LogfileHeader> {
+    const name = this.src.name;
+    const hint = 'expected an .etl file written by New-NetEventSession, netsh trace, pktmon or logman';
+    if (this.src.size === 0) throw new InputError(`${name} is empty`, { hint });
+    if (this.src.size < WMI_BUFFER_HEADER_SIZE + 0x20 + 0x110) {
+      throw new InputError(`${name} is too short (${this.src.size} bytes) to be an ETL file`, { hint });
+    }
+    const o = await this.ensure(0, WMI_BUFFER_HEADER_SIZE);
+    const problem = this.headerProblem(o, 0);
+    if (problem) throw new InputError(`${name} is not an ETL file: ${problem}`, { offset: 0, hint });
+    const first = await this.next();
+    if (!first || first.fileOffset !== 0) throw new InputError(`${name} is not an ETL file: unreadable first buffer`, { offset: 0, hint });
+    const h = decodeLogfileHeader(first.data, first.end);
+    if (typeof h === 'string') throw new InputError(`${name} is not an ETL file: ${h}`, { offset: WMI_BUFFER_HEADER_SIZE, hint });
+    this.header = h;
+    this.clock = new EtlClock(h);
+    if (this.clock.problem) this.issues.add('warning', 'clock', WMI_BUFFER_HEADER_SIZE, `${this.clock.problem}; timestamps may be wrong`);
+    this.pending = first;
+    return h;
+  }
+
+  /** The next buffer in file order, or null at the end of the file. */
+  async next(): Promise<EtlBuffer | null> {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = null;
+      return p;
+    }
+    const size = this.src.size;
+    while (this.pos < size) {
+      const pos = this.pos;
+      if (size - pos < WMI_BUFFER_HEADER_SIZE) {
+        this.issues.add('warning', 'truncated', pos, `file ends with ${size - pos} bytes that are not a whole buffer header`);
+        this.pos = size;
+        return null;
+      }
+      let o = await this.ensure(pos, WMI_BUFFER_HEADER_SIZE);
+      const problem = this.headerProblem(o, pos);
+      if (problem) {
+        await this.resync(pos, problem);
+        continue;
+      }
+      const v = this.winView;
+      let diskSize = v.getUint32(o, true);
+      const saved = v.getUint32(o + 4, true);
+      const filled = v.getUint32(o + 0x30, true);
+      const flags = v.getUint16(o + 0x34, true);
+      const type = v.getUint16(o + 0x36, true);
+      const compressed = (flags & BUFFER_FLAG.COMPRESSED) !== 0;
+      // A damaged size in an uncompressed file: prefer the logfile's buffer size when only it
+      // leads to a plausible next header.
+      const logSize = this.header?.bufferSize ?? 0;
+      if (!compressed && pos > 0 && diskSize !== logSize && logSize >= WMI_BUFFER_HEADER_SIZE && logSize <= MAX_BUFFER_SIZE) {
+        if (!(await this.plausibleAt(pos + diskSize)) && (await this.plausibleAt(pos + logSize))) {
+          this.issues.add('warning', 'buffer-header', pos, `buffer size ${diskSize} does not lead to the next buffer; using the logfile buffer size ${logSize}`);
+          diskSize = logSize;
+        }
+        o = await this.ensure(pos, WMI_BUFFER_HEADER_SIZE);
+      }
+      const present = Math.min(diskSize, size - pos);
+      const truncated = present < diskSize;
+      if (truncated) {
+        this.issues.add('warning', 'truncated', pos, `file ends inside the buffer at offset ${pos}: ${present} of ${diskSize} bytes present`);
+      }
+      o = await this.ensure(pos, present);
+      const cpu = this.winView.getUint16(o + 0x28, true) & 0x07ff;
+      let data: Uint8Array;
+      let end: number;
+      if (compressed) {
+        const expanded = saved;
+        data = this.pool.get(expanded);
+        data.set(this.win.subarray(o, o + WMI_BUFFER_HEADER_SIZE), 0);
+        let written: number;
+        try {
+          const r = xpressDecompress(this.win, o + WMI_BUFFER_HEADER_SIZE, o + present, data, WMI_BUFFER_HEADER_SIZE, expanded);
+          written = r.written;
+        } catch (e) {
+          if (!(e instanceof XpressError)) throw e;
+          const at = pos + e.inputOffset - o;
+          this.issues.add('warning', 'compressed', pos, `compressed buffer at offset ${pos} not decoded: ${e.message} (input offset ${at})`);
+          this.pool.put(data);
+          this.stats.badBuffers++;
+          this.pos = pos + diskSize;
+          continue;
+        }
+        end = WMI_BUFFER_HEADER_SIZE + written;
+        if (!truncated && end !== expanded) {
+          this.issues.add('warning', 'compressed', pos, `compressed buffer at offset ${pos} not decoded: expanded to ${end} bytes, header says ${expanded}`);
+          this.pool.put(data);
+          this.stats.badBuffers++;
+          this.pos = pos + diskSize;
+          continue;
+        }
+        this.stats.compressedBuffers++;
+        this.stats.compressedBytes += present;
+        this.stats.expandedBytes += end;
+      } else {
+        data = this.pool.get(present);
+        data.set(this.win.subarray(o, o + present), 0);
+        const recordsEnd = filled !== 0 ? filled : saved;
+        end = Math.min(recordsEnd, diskSize, present);
+        this.stats.expandedBytes += present;
+      }
+      if (end < WMI_BUFFER_HEADER_SIZE) end = WMI_BUFFER_HEADER_SIZE;
+      if (flags & BUFFER_FLAG.EVENTS_LOST) {
+        this.stats.eventsLostFlags++;
+        this.issues.add('warning', 'events-lost', pos, `buffer at offset ${pos} (CPU ${cpu}) is flagged EVENTS_LOST: the logger dropped events`);
+      }
+      if (flags & BUFFER_FLAG.BUFFER_LOST) {
+        this.stats.bufferLostFlags++;
+        this.issues.add('warning', 'buffer-lost', pos, `buffer at offset ${pos} (CPU ${cpu}) is flagged BUFFER_LOST: a whole buffer was lost`);
+      }
+      this.stats.buffers++;
+      this.stats.cpus.add(cpu);
+      this.pos = pos + diskSize;
+      return {
+        seq: this.seq++, fileOffset: pos, diskSize, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+        end, cpu, flags, type, compressed, truncated,
+      };
+    }
+    return null;
+  }
+
+  /** Gives a buffer's memory back for reuse. The buffer must not be used afterwards. */
+  release(b: EtlBuffer): void {
+    this.pool.put(b.data);
+  }
+
+  async close(): Promise<void> {
+    await this.src.close();
+  }
+
+  /** Why the header at window offset `o` (file position `pos`) cannot be used, or undefined. */
+  private headerProblem(o: number, pos: number): string | undefined {
+    const v = this.winView;
+    const diskSize = v.getUint32(o, true);
+    const saved = v.getUint32(o + 4, true);
+    const flags = v.getUint16(o + 0x34, true);
+    const type = v.getUint16(o + 0x36, true);
+    if (diskSize === 0 && saved === 0 && type === 0 && flags === 0) return 'unused (zero) buffer header';
+    if (diskSize < WMI_BUFFER_HEADER_SIZE) return `buffer size ${diskSize} is smaller than a buffer header`;
+    if (diskSize > MAX_BUFFER_SIZE) return `buffer size ${diskSize} is larger than ${MAX_BUFFER_SIZE}`;
+    if (type > 15) return `unknown buffer type ${type}`;
+    if (flags & BUFFER_FLAG.COMPRESSED) {
+      if (saved < WMI_BUFFER_HEADER_SIZE || saved > MAX_BUFFER_SIZE) return `compressed buffer claims ${saved} expanded bytes`;
+      if (pos === 0) return 'the first buffer is compressed';
+    }
+    return undefined;
+  }
+
+  /** Strict plausibility test used to find buffer starts after damage. */
+  private async plausibleAt(pos: number): Promise<boolean> {
+    if (pos === this.src.size) return true; // end of file is a fine place for a buffer to end
+    if (pos + WMI_BUFFER_HEADER_SIZE > this.src.size) return false;
+    const o = await this.ensure(pos, WMI_BUFFER_HEADER_SIZE + 4);
+    return this.plausible(o, pos);
+  }
+
+  private plausible(o: number, pos: number): boolean {
+    const v = this.winView;
+    const diskSize = v.getUint32(o, true);
+    if (diskSize < WMI_BUFFER_HEADER_SIZE || diskSize > MAX_BUFFER_SIZE) return false;
+    const type = v.getUint16(o + 0x36, true);
+    const flags = v.getUint16(o + 0x34, true);
+    if (type > 8 || (flags & 0xff80) !== 0) return false;
+    if ((v.getUint16(o + 0x28, true) & 0xf800) !== 0) return false;
+    const saved = v.getUint32(o + 4, true);
+    if (flags & BUFFER_FLAG.COMPRESSED) return saved >= WMI_BUFFER_HEADER_SIZE && saved <= MAX_BUFFER_SIZE;
+    if (saved < WMI_BUFFER_HEADER_SIZE || saved > diskSize) return false;
+    if (saved > WMI_BUFFER_HEADER_SIZE + 8 && pos + WMI_BUFFER_HEADER_SIZE + 4 <= this.src.size && o + WMI_BUFFER_HEADER_SIZE + 4 <= this.winLen) {
+      const top = this.win[o + WMI_BUFFER_HEADER_SIZE + 3]!;
+      if ((top & 0xc0) !== 0xc0 && (top & 0xd0) !== 0x90) return false;
+    }
+    return true;
+  }
+
+  /** Finds the next plausible buffer header after a bad one at `from`. */
+  private async resync(from: number, problem: string): Promise<void> {
+    const size = this.src.size;
+    const zero = problem.startsWith('unused');
+    this.stats.badBuffers++;
+    const logSize = this.header?.bufferSize ?? 0;
+    let found = -1;
+    // Uncompressed files: buffers sit at multiples of the logfile buffer size.
+    if (logSize >= WMI_BUFFER_HEADER_SIZE && logSize <= MAX_BUFFER_SIZE) {
+      const aligned = Math.ceil((from + 1) / logSize) * logSize;
+      if (aligned < size && (await this.plausibleAt(aligned))) found = aligned;
+    }
+    if (found < 0) {
+      for (let p = from + 1; p + WMI_BUFFER_HEADER_SIZE <= size; ) {
+        const o = await this.ensure(p, Math.min(WINDOW_SIZE, size - p));
+        const stop = Math.min(this.winLen - WMI_BUFFER_HEADER_SIZE - 4, size - p - WMI_BUFFER_HEADER_SIZE + o);
+        let q = o;
+        for (; q <= stop; q++) {
+          if (this.plausible(q, this.winPos + q)) break;
+        }
+        if (q <= stop) {
+          found = this.winPos + q;
+          break;
+        }
+        const next = this.winPos + q;
+        if (next <= p) break;
+        p = next;
+      }
+    }
+    const to = found < 0 ? size : found;
+    this.stats.skippedBytes += to - from;
+    const what = zero ? 'unused zero-filled space' : `invalid buffer header (${problem})`;
+    this.issues.add(zero ? 'note' : 'warning', zero ? 'zero-buffer' : 'buffer-header', from,
+      found < 0 ? `${what} at offset ${from}; no further buffer found, ${to - from} bytes skipped`
+        : `${what} at offset ${from}; resumed at offset ${found} (${to - from} bytes skipped)`);
+    this.pos = to;
+  }
+
+  /** Makes file bytes [pos, pos+len) available in the window; returns their window offset. */
+  private async ensure(pos: number, len: number): Promise<number> {
+    if (pos >= this.winPos && pos + len <= this.winPos + this.winLen) return pos - this.winPos;
+    if (len > this.win.length) {
+      let cap = this.win.length;
+      while (cap < len) cap *= 2;
+      this.win = new Uint8Array(cap);
+      this.winView = new DataView(this.win.buffer);
+    }
+    const want = Math.min(this.win.length, this.src.size - pos);
+    this.winLen = await this.src.read(this.win, 0, want, pos);
+    this.winPos = pos;
+    return 0;
+  }
+}

@@ -1,0 +1,21 @@
+/** Random-access byte input for the ETL reader: a file (etl/file-source.ts) or memory (tests). */
+export interface ByteSource {
+  readonly size: number;
+  readonly name: string;
+  /** Reads up to `length` bytes at file position `position` into `dst[dstOffset..]`. Returns bytes read. */
+  read(dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function memorySource(bytes: Uint8Array, name = '<memory>'): ByteSource {
+  return {
+    size: bytes.length,
+    name,
+    async read(dst, dstOffset, length, position) {
+      const n = Math.max(0, Math.min(length, bytes.length - position));
+      dst.set(bytes.subarray(position, position + n), dstOffset);
+      return n;
+    },
+    async close() {},
+  };
+}

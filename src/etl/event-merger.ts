@@ -1,0 +1,122 @@
+/**
+ * Bounded k-way merge of per-buffer event runs into timestamp order (etl-format.md 8.6).
+ *
+ * Buffers are per CPU and flushed independently, so file order is not time order. Each buffer's
+ * selected records form a run sorted by time; runs wait in a heap ordered by their next event.
+ * Events are released (oldest first) only when the buffers held exceed the memory budget, or at
+ * the end of the file: memory stays bounded by the budget whatever the file size. An event that
+ * arrives older than one already released (a buffer flushed later than the budget could wait for)
+ * is still delivered and counted in `lateEvents`. Ties keep file order.
+ */
+import type { EtlBuffer } from './buffer-reader.js';
+
+export interface MergeRun {
+  buf: EtlBuffer;
+  /** Record offsets in the buffer and their ticks, sorted by ticks (stable). */
+  offsets: Int32Array;
+  ticks: Float64Array;
+  count: number;
+  next: number;
+  seq: number;
+}
+
+export class EventMerger {
+  private readonly heap: MergeRun[] = [];
+  private heldBytes = 0;
+  private lastTicks = -Infinity;
+  private seq = 0;
+  lateEvents = 0;
+  maxHeldBytes = 0;
+
+  constructor(
+    private readonly budgetBytes: number,
+    private readonly emit: (buf: EtlBuffer, offset: number, ticks: number) => void,
+    private readonly release: (buf: EtlBuffer) => void,
+  ) {}
+
+  /** Adds one buffer's selected records (offsets/ticks in file order; taken over by the merger). */
+  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number): void {
+    if (count === 0) {
+      this.release(buf);
+      return;
+    }
+    let sorted = true;
+    for (let i = 1; i < count; i++) if (ticks[i]! < ticks[i - 1]!) { sorted = false; break; }
+    if (!sorted) {
+      const idx = Array.from({ length: count }, (_, i) => i).sort((a, b) => ticks[a]! - ticks[b]! || a - b);
+      const o2 = new Int32Array(count);
+      const t2 = new Float64Array(count);
+      idx.forEach((j, i) => { o2[i] = offsets[j]!; t2[i] = ticks[j]!; });
+      offsets = o2;
+      ticks = t2;
+    }
+    const run: MergeRun = { buf, offsets, ticks, count, next: 0, seq: this.seq++ };
+    this.heap.push(run);
+    this.siftUp(this.heap.length - 1);
+    this.heldBytes += buf.data.length;
+    if (this.heldBytes > this.maxHeldBytes) this.maxHeldBytes = this.heldBytes;
+    while (this.heldBytes > this.budgetBytes && this.heap.length > 0) this.popOne();
+  }
+
+  /** Releases every remaining event in order. */
+  drain(): void {
+    while (this.heap.length > 0) this.popOne();
+  }
+
+  /** Releases up to `max` remaining events; returns true while events remain. */
+  drainSome(max: number): boolean {
+    for (let i = 0; i < max && this.heap.length > 0; i++) this.popOne();
+    return this.heap.length > 0;
+  }
+
+  private popOne(): void {
+    const run = this.heap[0]!;
+    const t = run.ticks[run.next]!;
+    if (t < this.lastTicks) this.lateEvents++;
+    else this.lastTicks = t;
+    this.emit(run.buf, run.offsets[run.next]!, t);
+    run.next++;
+    if (run.next === run.count) {
+      const last = this.heap.pop()!;
+      if (this.heap.length > 0) {
+        this.heap[0] = last;
+        this.siftDown(0);
+      }
+      this.heldBytes -= run.buf.data.length;
+      this.release(run.buf);
+    } else {
+      this.siftDown(0);
+    }
+  }
+
+  private less(a: MergeRun, b: MergeRun): boolean {
+    const ta = a.ticks[a.next]!;
+    const tb = b.ticks[b.next]!;
+    return ta < tb || (ta === tb && a.seq < b.seq);
+  }
+
+  private siftUp(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.less(h[l]!, h[m]!)) m = l;
+      if (r < n && this.less(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The error hierarchy of wnvcap. Every error says what and where, and may carry a hint.
+ * Exit codes (documented in README and --help):
+ *   0 ok, 1 bug, 2 usage, 3 unreadable input, 4 PowerShell/remote failure, 130 Ctrl-C.
+ */
+export const EXIT = {
+  OK: 0,
+  BUG: 1,
+  USAGE: 2,
+  INPUT: 3,
+  REMOTE: 4,
+  CANCELLED: 130,
+} as const;
+
+export interface AppErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly hint: string | undefined;
+  readonly exitCode: number = EXIT.BUG;
+  constructor(message: string, opts: AppErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad flags or arguments. */
+export class UsageError extends AppError {
+  override readonly name = 'UsageError';
+  override readonly exitCode = EXIT.USAGE;
+}
+
+/** Not an ETL file, unsupported version, unrecoverable corruption. `offset` is a file byte offset. */
+export class InputError extends AppError {
+  override readonly name = 'InputError';
+  override readonly exitCode = EXIT.INPUT;
+  readonly offset: number | undefined;
+  constructor(message: string, opts: AppErrorOptions & { offset?: number } = {}) {
+    super(opts.offset === undefined ? message : `${message} (at file offset ${opts.offset})`, opts);
+    this.offset = opts.offset;
+  }
+}
+
+/** PowerShell failed, timed out or was refused. */
+export class RemoteError extends AppError {
+  override readonly name = 'RemoteError';
+  override readonly exitCode = EXIT.REMOTE;
+  readonly host: string | undefined;
+  constructor(message: string, opts: AppErrorOptions & { host?: string } = {}) {
+    super(message, opts);
+    this.host = opts.host;
+  }
+}
+
+export class CancelledError extends AppError {
+  override readonly name = 'CancelledError';
+  override readonly exitCode = EXIT.CANCELLED;
+}
+
+const APP_ERROR_NAMES = new Set(['UsageError', 'InputError', 'RemoteError', 'CancelledError']);
+
+/** True for our own error types, even when two copies of the package are loaded. */
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof Error && APP_ERROR_NAMES.has(e.name) && 'exitCode' in e;
+}
