@@ -1,0 +1,73 @@
+/** `wnvcap decode <capture.etl> -o <out.pcapng>`: ETL to pcapng. */
+import { rm } from 'node:fs/promises';
+import { openFileSource } from '../../etl/file-source.js';
+import { convertEtlToPcapng } from '../../pcapng/etl-to-pcapng.js';
+import { openFileSink, type ChunkSink } from '../../pcapng/file-sink.js';
+import { InputError, UsageError } from '../../util/errors.js';
+import { APPLICATION } from '../../version.js';
+import type { CliContext } from '../context.js';
+import { makeProgress } from '../progress.js';
+import { reportIssues } from './issues-output.js';
+
+export interface DecodeArgs {
+  input: string;
+  output: string;
+  compat: boolean;
+  json: boolean;
+}
+
+export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number> {
+  if (!a.output) throw new UsageError('decode needs an output file: -o <out.pcapng>');
+  const progress = makeProgress(ctx.stderrIsTTY && !a.json, ctx.stderr);
+  // The output file is created only once the input has proved to be an ETL file (pass 1 done).
+  let sink: ChunkSink | undefined;
+  const lazy: ChunkSink = {
+    async write(c) {
+      sink ??= await openFileSink(a.output);
+      await sink.write(c);
+    },
+    async close() {
+      await sink?.close();
+    },
+  };
+  let result;
+  try {
+    result = await convertEtlToPcapng(() => openFileSource(a.input), lazy, {
+      application: APPLICATION,
+      compat: a.compat,
+      onProgress: (pass, pos, size) => progress.update(`pass ${pass}/2`, pos, size),
+    });
+  } catch (e) {
+    progress.end();
+    await lazy.close();
+    if (sink) await rm(a.output, { force: true });
+    throw e;
+  }
+  progress.end();
+  await lazy.close();
+  const { summary, stats } = result;
+  const damaged = summary.issues.counts;
+  const hasDamage = Object.keys(damaged).some((k) => !['events-lost', 'buffer-lost', 'zero-buffer'].includes(k));
+  if (stats.packets === 0 && hasDamage) {
+    reportIssues(summary, ctx);
+    await rm(a.output, { force: true });
+    throw new InputError(`${a.input}: no packets could be decoded`, { hint: 'the file is damaged before any packet; see the warnings above' });
+  }
+  if (a.json) {
+    ctx.stdout(`${JSON.stringify({
+      output: a.output, packets: stats.packets, drops: stats.drops, interfaces: stats.interfaces.length, bytesWritten: result.bytesWritten,
+      relabelled80211: stats.relabelled, lateEvents: stats.lateEvents, issues: summary.issues,
+    }, null, 2)}\n`);
+  } else {
+    reportIssues(summary, ctx);
+    if (stats.packets === 0) ctx.logger.info(`no packet events in ${a.input} (${summary.records.total} records): nothing to convert`);
+    ctx.stdout(`${a.output}: ${stats.packets} packets (${stats.drops} dropped) on ${stats.interfaces.length} interfaces\n`);
+    if (stats.relabelled > 0) ctx.logger.info(`${stats.relabelled} PktMon PacketType-2 frames were Ethernet II and are written as Ethernet (use --compat to keep 802.11)`);
+    if (stats.lateEvents > 0) ctx.logger.warn(`${stats.lateEvents} events arrived after later ones had been written (buffers flushed very late); they are out of time order`);
+    const n = stats.ndis;
+    if (n.incompletePackets + n.oversize + n.missingStart > 0) {
+      ctx.logger.warn(`NDIS reassembly: ${n.incompletePackets} incomplete, ${n.missingStart} without start, ${n.oversize} over 65535 bytes`);
+    }
+  }
+  return 0;
+}

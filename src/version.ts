@@ -1,0 +1,26 @@
+/** Version and commit. build-info.json is written by scripts/build-info.mjs at build time (optional). */
+import { readFileSync } from 'node:fs';
+
+function load(): { version: string; commit: string } {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'wnvcap' && pkg.version) {
+        let commit = 'unknown';
+        try {
+          const info = JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8')) as { commit?: string };
+          if (info.commit) commit = info.commit;
+        } catch {
+          // not built with build info
+        }
+        return { version: pkg.version, commit };
+      }
+    } catch {
+      // try the next location
+    }
+  }
+  return { version: '0.0.0', commit: 'unknown' };
+}
+
+export const VERSION = load();
+export const APPLICATION = `wnvcap ${VERSION.version}`;

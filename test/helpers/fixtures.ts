@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { memorySource } from '../../src/etl/byte-source.js';
+import { convertEtlToPcapng, type ConvertResult } from '../../src/pcapng/etl-to-pcapng.js';
+import { memorySink } from '../../src/pcapng/file-sink.js';
+import { readPcapng, type PcapngFile } from '../../src/pcapng/pcapng-reader.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO = join(here, '..', '..');
+export const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'etl');
+
+export function fixtureNames(): string[] {
+  if (!existsSync(FIXTURES)) throw new Error(`fixtures not found at ${FIXTURES} (../shared beside the repo)`);
+  return readdirSync(FIXTURES).filter((f) => f.endsWith('.etl')).sort();
+}
+
+export function readFixture(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(FIXTURES, name)));
+}
+
+export function sha16(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex').slice(0, 16);
+}
+
+export async function convertBytes(bytes: Uint8Array, compat = false): Promise<ConvertResult & { pcapng: PcapngFile; raw: Uint8Array }> {
+  const sink = memorySink();
+  const r = await convertEtlToPcapng(async () => memorySource(bytes), sink, { application: 'wnvcap test', compat });
+  const raw = sink.bytes();
+  return { ...r, raw, pcapng: readPcapng(raw) };
+}
+
+/** Assembles a synthetic scenario's chunks into one file image (final header at offset 0). */
+export function assemble(chunks: Uint8Array[], header: Uint8Array): Uint8Array {
+  chunks[0] = header;
+  return new Uint8Array(Buffer.concat(chunks));
+}
