@@ -309,16 +309,35 @@ export class EtlBufferReader {
     this.pos = to;
   }
 
-  /** Makes file bytes [pos, pos+len) available in the window; returns their window offset. */
+  /**
+   * Makes file bytes [pos, pos+len) available in the window; returns their window offset.
+   * Moving forward keeps the window's tail and reads on from where the last read ended, so reads
+   * stay sequential (the file source prefetches the next one while we decode).
+   */
   private async ensure(pos: number, len: number): Promise<number> {
-    if (pos >= this.winPos && pos + len <= this.winPos + this.winLen) return pos - this.winPos;
-    if (len > this.win.length) {
-      let cap = this.win.length;
-      while (cap < len) cap *= 2;
+    const winEnd = this.winPos + this.winLen;
+    if (pos >= this.winPos && pos + len <= winEnd) return pos - this.winPos;
+    let cap = this.win.length;
+    while (cap < len) cap *= 2;
+    if (pos >= this.winPos && pos <= winEnd && this.winLen > 0) {
+      const keep = winEnd - pos;
+      if (cap !== this.win.length) {
+        const bigger = new Uint8Array(cap);
+        bigger.set(this.win.subarray(pos - this.winPos, this.winLen));
+        this.win = bigger;
+        this.winView = new DataView(this.win.buffer);
+      } else this.win.copyWithin(0, pos - this.winPos, this.winLen);
+      const want = Math.min(cap - keep, this.src.size - winEnd);
+      const got = want > 0 ? await this.src.read(this.win, keep, want, winEnd) : 0;
+      this.winPos = pos;
+      this.winLen = keep + got;
+      return 0;
+    }
+    if (cap !== this.win.length) {
       this.win = new Uint8Array(cap);
       this.winView = new DataView(this.win.buffer);
     }
-    const want = Math.min(this.win.length, this.src.size - pos);
+    const want = Math.min(cap, this.src.size - pos);
     this.winLen = await this.src.read(this.win, 0, want, pos);
     this.winPos = pos;
     return 0;

@@ -19,18 +19,52 @@ export async function openFileSource(path: string): Promise<ByteSource> {
     await fh.close();
     throw new InputError(`${path} is not a regular file`);
   }
+  const size = st.size;
+  const readFully = async (dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number> => {
+    let total = 0;
+    while (total < length) {
+      const { bytesRead } = await fh.read(dst, dstOffset + total, length - total, position + total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+    }
+    return total;
+  };
+  // Sequential read-ahead: after each read, the next PREFETCH bytes are read in the background
+  // into a spare buffer, so file I/O overlaps decoding.
+  let spare: Uint8Array = new Uint8Array(PREFETCH);
+  let ahead: { position: number; done: Promise<number>; buf: Uint8Array } | undefined;
+  const startAhead = (position: number): void => {
+    if (position >= size) {
+      ahead = undefined;
+      return;
+    }
+    const buf = spare;
+    ahead = { position, buf, done: readFully(buf, 0, Math.min(PREFETCH, size - position), position) };
+  };
   return {
-    size: st.size,
+    size,
     name: path,
     async read(dst, dstOffset, length, position) {
-      let total = 0;
-      while (total < length) {
-        const { bytesRead } = await fh.read(dst, dstOffset + total, length - total, position + total);
-        if (bytesRead === 0) break;
-        total += bytesRead;
+      let n: number;
+      const a = ahead;
+      if (a && a.position === position && length <= PREFETCH) {
+        const got = await a.done;
+        n = Math.min(length, got);
+        dst.set(a.buf.subarray(0, n), dstOffset);
+        spare = a.buf;
+      } else {
+        if (a) await a.done.catch(() => 0);
+        n = await readFully(dst, dstOffset, length, position);
       }
-      return total;
+      startAhead(position + n);
+      return n;
     },
-    close: () => fh.close(),
+    async close() {
+      if (ahead) await ahead.done.catch(() => 0);
+      ahead = undefined;
+      await fh.close();
+    },
   };
 }
+
+const PREFETCH = 4 * 1024 * 1024;

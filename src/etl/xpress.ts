@@ -51,22 +51,29 @@ export function xpressDecompress(
       flags = (input[ip]! | (input[ip + 1]! << 8) | (input[ip + 2]! << 16) | (input[ip + 3]! << 24)) >>> 0;
       ip += 4;
       flagCount = 32;
-      // Fast path: a whole flag word of literals.
-      if (flags === 0 && ip + 32 <= inEnd && op + 32 <= outLimit) {
-        output.set(input.subarray(ip, ip + 32), op);
-        ip += 32;
-        op += 32;
-        flagCount = 0;
-        continue;
+    }
+    // A run of literals: the zero flag bits before the next one (flags are read MSB first).
+    const window = flagCount === 32 ? flags : (flags << (32 - flagCount)) >>> 0;
+    let lits = window === 0 ? flagCount : Math.clz32(window);
+    if (lits > 0) {
+      flagCount -= lits;
+      if (ip + lits > inEnd) {
+        const n = inEnd - ip;
+        if (op + n > outLimit) throw new XpressError('literal past the end of the output buffer', ip);
+        output.set(input.subarray(ip, inEnd), op);
+        return { written: op + n - outStart, inputTruncated: false };
       }
+      if (op + lits > outLimit) throw new XpressError('literal past the end of the output buffer', ip);
+      if (lits > 12) {
+        output.set(input.subarray(ip, ip + lits), op);
+        ip += lits;
+        op += lits;
+      } else {
+        while (lits-- > 0) output[op++] = input[ip++]!;
+      }
+      if (flagCount === 0) continue;
     }
     flagCount--;
-    if (((flags >>> flagCount) & 1) === 0) {
-      if (ip >= inEnd) return { written: op - outStart, inputTruncated: false };
-      if (op >= outLimit) throw new XpressError('literal past the end of the output buffer', ip);
-      output[op++] = input[ip++]!;
-      continue;
-    }
     if (ip >= inEnd) return { written: op - outStart, inputTruncated: false }; // normal end
     if (ip + 2 > inEnd) return { written: op - outStart, inputTruncated: true };
     const matchBytes = input[ip]! | (input[ip + 1]! << 8);
@@ -105,7 +112,7 @@ export function xpressDecompress(
     let src = op - distance;
     if (src < outStart) throw new XpressError(`match reaches ${outStart - src} bytes before the start of the output`, ip);
     if (op + length > outLimit) throw new XpressError('match runs past the end of the output buffer', ip);
-    if (distance >= length) {
+    if (distance >= length && length > 32) {
       output.copyWithin(op, src, src + length);
       op += length;
     } else {

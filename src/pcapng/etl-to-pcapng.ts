@@ -43,10 +43,7 @@ export async function convertEtlToPcapng(openSource: () => Promise<ByteSource>, 
   const scratch = new Uint8Array(2048);
   const enc = new TextEncoder();
   const flush = async (partial: boolean): Promise<void> => {
-    for (const c of w.takeReady(partial)) {
-      await sink.write(c);
-      w.recycle(c);
-    }
+    for (const c of w.takeReady(partial)) await sink.write(c, () => w.recycle(c));
   };
   const epb = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: scratch.subarray(0, 0) };
   const stats = await decodePackets(

@@ -2,21 +2,51 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface ChunkSink {
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Queues a chunk. The returned promise resolves when the sink can take more (write-behind);
+   * `written` is called once the chunk's bytes are on their way and it may be reused.
+   */
+  write(chunk: Uint8Array, written?: () => void): Promise<void>;
+  /** Waits for every queued write, then closes. Rejects with the first write error. */
   close(): Promise<void>;
 }
 
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
 export async function openFileSink(path: string): Promise<ChunkSink> {
   const fh: FileHandle = await open(path, 'w');
+  let tail: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let failure: unknown;
+  const writeAll = async (chunk: Uint8Array): Promise<void> => {
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+  };
   return {
-    async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) {
-        const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-        off += bytesWritten;
-      }
+    async write(chunk, written) {
+      if (failure !== undefined) throw failure;
+      queued += chunk.length;
+      tail = tail.then(async () => {
+        try {
+          if (failure === undefined) await writeAll(chunk);
+        } catch (e) {
+          failure ??= e;
+        } finally {
+          queued -= chunk.length;
+          written?.();
+        }
+      });
+      if (queued > MAX_QUEUED_BYTES) await tail;
+      if (failure !== undefined) throw failure;
     },
-    close: () => fh.close(),
+    async close() {
+      await tail;
+      await fh.close();
+      if (failure !== undefined) throw failure;
+    },
   };
 }
 
@@ -24,8 +54,9 @@ export async function openFileSink(path: string): Promise<ChunkSink> {
 export function memorySink(): ChunkSink & { bytes(): Uint8Array } {
   const parts: Uint8Array[] = [];
   return {
-    async write(chunk) {
+    async write(chunk, written) {
       parts.push(chunk.slice());
+      written?.();
     },
     async close() {},
     bytes() {

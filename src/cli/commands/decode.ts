@@ -22,9 +22,9 @@ export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number>
   // The output file is created only once the input has proved to be an ETL file (pass 1 done).
   let sink: ChunkSink | undefined;
   const lazy: ChunkSink = {
-    async write(c) {
+    async write(c, written) {
       sink ??= await openFileSink(a.output);
-      await sink.write(c);
+      await sink.write(c, written);
     },
     async close() {
       await sink?.close();

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Decoder benchmarks (see README.md here). Usage: npm run bench [-- <regex>]
+// Inputs are made by our ETL writer (dist/sim) with fixed seeds and cached in .bench/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const dir = join(root, '.bench');
+mkdirSync(dir, { recursive: true });
+const filter = new RegExp(process.argv[2] ?? '.');
+const { writeNdisScenario, writePktmonScenario } = await import(join(root, 'dist/sim/scenarios.js'));
+
+function make(path, fn, opts) {
+  if (existsSync(path)) return;
+  process.stderr.write(`generating ${path} ...\n`);
+  const fd = openSync(`${path}.tmp`, 'w');
+  const r = fn(opts, (c) => writeSync(fd, c));
+  writeSync(fd, r.header, 0, r.header.length, 0);
+  closeSync(fd);
+  execFileSync('mv', [`${path}.tmp`, path]);
+}
+
+function timeDd(path) {
+  const out = join(dir, 'dd-copy.tmp');
+  const t = process.hrtime.bigint();
+  spawnSync('dd', [`if=${path}`, `of=${out}`, 'bs=1M'], { stdio: 'ignore' });
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  rmSync(out, { force: true });
+  return s;
+}
+
+function timeDecode(path, extra = []) {
+  const out = join(dir, 'out.pcapng');
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'dist/cli/bin.js'), 'decode', path, '-o', out, '--json', ...extra], { encoding: 'utf8' });
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`decode failed: ${r.stderr}`);
+  const rssKb = Number(r.stderr.trim().split('\n').pop());
+  const result = JSON.parse(r.stdout);
+  const outBytes = statSync(out).size;
+  rmSync(out, { force: true });
+  return { s, rssMb: rssKb / 1024, packets: result.packets, outBytes };
+}
+
+function timeInfo(path) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'dist/cli/bin.js'), 'info', path, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`info failed: ${r.stderr}`);
+  return { s, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024, info: JSON.parse(r.stdout) };
+}
+
+const MB = 1e6;
+const cases = [
+  ['e2e/decode-ndis-1GB', join(dir, 'ndis-1g.etl'), writeNdisScenario,
+    { seed: 1, packets: 1_050_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, fragmentEvery: 0, vmswitchEvery: 50 }],
+  ['e2e/decode-pktmon-compressed-300MB', join(dir, 'pktmon-300m.etl'), writePktmonScenario,
+    { seed: 2, packets: 330_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514 }],
+  // Memory check at 4 GB: only when asked for by name (npm run bench -- 4GB).
+  ['e2e/decode-ndis-4GB', join(dir, 'ndis-4g.etl'), writeNdisScenario,
+    { seed: 3, packets: 4_200_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, fragmentEvery: 0, vmswitchEvery: 50 }, true],
+];
+const lines = [];
+for (const [name, path, fn, opts, heavy] of cases) {
+  if (!filter.test(name) || (heavy && !process.argv[2])) continue;
+  make(path, fn, opts);
+  const size = statSync(path).size;
+  const dd = timeDd(path);
+  const dec = timeDecode(path);
+  const info = timeInfo(path);
+  const expanded = info.info.buffers.expandedBytes;
+  const line = `${name}: file ${(size / MB).toFixed(0)} MB (expanded ${(expanded / MB).toFixed(0)} MB), ${dec.packets} packets; ` +
+    `dd copy ${dd.toFixed(2)} s = ${(size / MB / dd).toFixed(0)} MB/s; decode ${dec.s.toFixed(2)} s = ${(size / MB / dec.s).toFixed(0)} MB/s ` +
+    `(${((dd / dec.s) * 100).toFixed(0)}% of dd), peak RSS ${dec.rssMb.toFixed(0)} MB; ` +
+    `pass 1 alone (info) ${info.s.toFixed(2)} s = ${(expanded / MB / info.s).toFixed(0)} MB/s expanded, RSS ${info.rssMb.toFixed(0)} MB`;
+  console.log(line);
+  lines.push(line);
+}
