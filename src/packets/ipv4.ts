@@ -1,0 +1,32 @@
+/**
+ * IPv4 (RFC 791).
+ *   | ver/IHL | TOS | total length 2 | id 2 | flags/frag 2 | TTL | proto | csum 2 | src 4 | dst 4 | opts
+ * Windows captures of large-send (LSO) packets carry total length 0: the captured length is used.
+ */
+import type { DecodeStatus, Dissection } from './dissection.js';
+
+export function formatIpv4At(d: Uint8Array, off: number): string {
+  return `${d[off]}.${d[off + 1]}.${d[off + 2]}.${d[off + 3]}`;
+}
+
+/** Returns the payload offset and end, or a status. */
+export function decodeIpv4(d: Uint8Array, off: number, end: number, out: Dissection): { status: DecodeStatus; next: number; payloadEnd: number } {
+  if (end - off < 20) return { status: 'truncated', next: -1, payloadEnd: -1 };
+  const vihl = d[off]!;
+  const ihl = (vihl & 0x0f) * 4;
+  if (vihl >> 4 !== 4 || ihl < 20) return { status: 'malformed', next: -1, payloadEnd: -1 };
+  if (end - off < ihl) return { status: 'truncated', next: -1, payloadEnd: -1 };
+  let total = (d[off + 2]! << 8) | d[off + 3]!;
+  if (total === 0) total = end - off; // LSO: length left to the NIC
+  out.ipVersion = 4;
+  out.ipLength = total;
+  const frag = (d[off + 6]! << 8) | d[off + 7]!;
+  out.moreFragments = (frag & 0x2000) !== 0;
+  out.fragmentOffset = (frag & 0x1fff) * 8;
+  out.ttl = d[off + 8]!;
+  out.ipProtocol = d[off + 9]!;
+  out.srcIp = formatIpv4At(d, off + 12);
+  out.dstIp = formatIpv4At(d, off + 16);
+  if (total < ihl) return { status: 'malformed', next: -1, payloadEnd: -1 };
+  return { status: 'ok', next: off + ihl, payloadEnd: off + total };
+}

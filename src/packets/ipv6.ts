@@ -1,0 +1,54 @@
+/**
+ * IPv6 (RFC 8200) with extension headers: hop-by-hop (0), routing (43), fragment (44),
+ * destination options (60), AH (51) are walked to the upper-layer protocol.
+ *   | ver/TC/flow 4 | payload length 2 | next header | hop limit | src 16 | dst 16 |
+ */
+import type { DecodeStatus, Dissection } from './dissection.js';
+
+export function formatIpv6At(d: Uint8Array, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = w.map((x) => x.toString(16));
+  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissection): { status: DecodeStatus; next: number; payloadEnd: number } {
+  if (end - off < 40) return { status: 'truncated', next: -1, payloadEnd: -1 };
+  if (d[off]! >> 4 !== 6) return { status: 'malformed', next: -1, payloadEnd: -1 };
+  const plen = (d[off + 4]! << 8) | d[off + 5]!;
+  out.ipVersion = 6;
+  out.ipLength = plen === 0 ? end - off : plen + 40; // jumbogram / LSO: captured length
+  out.ttl = d[off + 7]!;
+  out.srcIp = formatIpv6At(d, off + 8);
+  out.dstIp = formatIpv6At(d, off + 24);
+  let nh = d[off + 6]!;
+  let p = off + 40;
+  const payloadEnd = off + out.ipLength;
+  for (let n = 0; n < 8; n++) {
+    if (nh === 0 || nh === 43 || nh === 60 || nh === 51 || nh === 44) {
+      if (p + 8 > end) return { status: 'truncated', next: -1, payloadEnd: -1 };
+      const next = d[p]!;
+      if (nh === 44) {
+        const fo = (d[p + 2]! << 8) | d[p + 3]!;
+        out.fragmentOffset = fo & 0xfff8;
+        out.moreFragments = (fo & 1) === 1;
+        p += 8;
+      } else if (nh === 51) p += (d[p + 1]! + 2) * 4;
+      else p += (d[p + 1]! + 1) * 8;
+      nh = next;
+      continue;
+    }
+    break;
+  }
+  out.ipProtocol = nh;
+  return { status: 'ok', next: p, payloadEnd };
+}
