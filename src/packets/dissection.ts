@@ -32,6 +32,8 @@ export class Dissection {
   arpTargetIp = '';
   // IP (innermost)
   ipVersion = 0;
+  /** Offset of the innermost IP header in the frame (-1 when none). */
+  ipOffset = -1;
   srcIp = '';
   dstIp = '';
   ipProtocol = -1;
@@ -83,6 +85,7 @@ export class Dissection {
     this.arpSenderIp = '';
     this.arpTargetIp = '';
     this.ipVersion = 0;
+    this.ipOffset = -1;
     this.srcIp = '';
     this.dstIp = '';
     this.ipProtocol = -1;

@@ -1,0 +1,114 @@
+/**
+ * The report document, schema wnvcap.report/1 (documented in docs/report-json.md). Every renderer
+ * (text, JSON, HTML) reads only this.
+ */
+import type { Endpoint, TcpHealth } from './flows.js';
+
+export interface ReportFlow {
+  id: number;
+  protocol: string;
+  a: Endpoint;
+  b: Endpoint;
+  virtualNetworkId: number | null;
+  packets: number;
+  bytes: number;
+  aToB: { packets: number; bytes: number };
+  bToA: { packets: number; bytes: number };
+  first: string;
+  last: string;
+  durationSeconds: number;
+  compartments: number[];
+  interfaces: number[];
+  dropped: number;
+  tcp: TcpHealth | null;
+  path: {
+    signatures: Array<{ hops: string[]; dropped: boolean; packets: number }>;
+    stops: Array<{ interface: string; packets: number; dropped: number }>;
+  };
+}
+
+export interface ReportCompartment {
+  id: number;
+  name: string;
+  description: string;
+  kind: string;
+  interfaces: Array<{ ifIndex: number; alias: string; mac: string | null; addresses: string[] }>;
+  addresses: string[];
+  containers: Array<{ id: string; name: string; ip: string | null; mac: string | null }>;
+  endpoints: string[];
+  packets: number;
+  bytes: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  protocols: Record<string, number>;
+  /** [second since the first packet, packets, bytes] for each second with traffic. */
+  timeline: Array<[number, number, number]>;
+}
+
+export interface ReportData {
+  schema: 'wnvcap.report/1';
+  generatedBy: string;
+  simulated: boolean;
+  capture: {
+    file: string;
+    host: string | null;
+    osBuild: number;
+    loggerName: string;
+    start: string | null;
+    end: string | null;
+    durationSeconds: number | null;
+    packets: number;
+    bytes: number;
+    interfaces: number;
+    providers: Array<{ guid: string; name: string | null; events: number }>;
+  };
+  health: {
+    firstEvent: string | null;
+    lastEvent: string | null;
+    durationSeconds: number | null;
+    eventsLost: number;
+    buffersLost: number;
+    buffersFlaggedLost: number;
+    truncatedPackets: number;
+    malformedPackets: number;
+    lateEvents: number;
+    decodeIssues: Record<string, number>;
+    filters: unknown;
+    warnings: string[];
+    captured: string;
+  };
+  compartments: ReportCompartment[];
+  containers: Array<{ name: string; compartmentId: number; packets: number; bytes: number; packetsIn: number; packetsOut: number }>;
+  interfaces: Array<{
+    id: number; name: string; description: string; source: string; ifIndex: number | null; componentId: number | null;
+    compartmentId: number | null; packets: number; bytes: number; packetsIn: number; packetsOut: number;
+  }>;
+  flows: ReportFlow[];
+  flowsTotal: number;
+  tcp: {
+    flows: number;
+    handshakes: number;
+    medianHandshakeRttMicros: number | null;
+    retransmissions: number;
+    outOfOrder: number;
+    zeroWindows: number;
+    resets: number;
+    synUnanswered: number;
+    problemFlows: number[];
+  };
+  dns: {
+    queries: number;
+    responses: number;
+    unanswered: number;
+    byRcode: Record<string, number>;
+    medianResponseMicros: number | null;
+    failures: Array<{ name: string; type: number; rcode: string; client: string; server: string; compartmentId: number | null; at: string }>;
+    unansweredQueries: Array<{ name: string; type: number; client: string; server: string; compartmentId: number | null; at: string }>;
+  };
+  drops: Array<{ reason: string; reasonCode: number; location: string; componentId: number; component: string; compartmentId: number | null; packets: number; bytes: number }>;
+  paths: { multiHopPackets: number; top: Array<{ hops: string[]; packets: number; dropped: number; hopLatencyMicros: number[] }> };
+  unattributed: { packets: number; bytes: number; reasons: Array<{ reason: string; packets: number; bytes: number }> };
+  totals: { packets: number; bytes: number; overlayPackets: number };
+}
