@@ -10,6 +10,8 @@ import { createLogger } from './logging.js';
 import { runDecode } from './commands/decode.js';
 import { runDemo } from './commands/demo.js';
 import { runInfo } from './commands/info.js';
+import { runCompartments } from './commands/compartments.js';
+import { runReport } from './commands/report.js';
 
 export type MainContext = Omit<CliContext, 'logger'>;
 
@@ -19,7 +21,9 @@ const EPILOG = `Exit codes: 0 ok (warnings on stderr), 1 unexpected error (a bug
 type Selected =
   | { cmd: 'decode'; input: string; output: string; compat: boolean; json: boolean }
   | { cmd: 'info'; input: string; json: boolean }
-  | { cmd: 'demo'; out: string };
+  | { cmd: 'demo'; out: string }
+  | { cmd: 'report'; input: string; snapshot: string | undefined; format: 'text' | 'json' | 'html'; output: string | undefined; compartment: number | undefined; top: number }
+  | { cmd: 'compartments'; snapshot: string; json: boolean };
 
 interface Globals {
   verbose: boolean;
@@ -50,6 +54,21 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .positional('input', { type: 'string', demandOption: true, describe: '<capture.etl>' })
       .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.info/1 JSON (see docs/info-json.md)' }),
     (a) => { selected = { cmd: 'info', input: a.input, json: a.json }; })
+    .command('report <input>', 'compartment-aware report of a capture: who talked to whom, and where packets died', (c) => c
+      .positional('input', { type: 'string', demandOption: true, describe: '<capture.etl | run-folder>' })
+      .option('snapshot', { type: 'string', describe: '<snapshot.json> of the host (default: the run folder\'s)' })
+      .option('format', { type: 'string', choices: ['text', 'json', 'html'] as const, default: 'text' as const, describe: 'report format' })
+      .option('output', { alias: 'o', type: 'string', describe: '<file> to write instead of stdout' })
+      .option('compartment', { type: 'number', describe: '<id>: flows, drops and paths of this compartment only' })
+      .option('top', { type: 'number', default: 20, describe: '<n> rows in text tables' })
+      .example('wnvcap report run-20260101T120000Z/ --format html -o report.html', ''),
+    (a) => {
+      selected = { cmd: 'report', input: a.input, snapshot: a.snapshot, format: a.format as 'text' | 'json' | 'html', output: a.output, compartment: a.compartment, top: a.top };
+    })
+    .command('compartments', 'the host\'s network compartments joined with containers and HNS endpoints', (c) => c
+      .option('snapshot', { type: 'string', demandOption: true, describe: '<snapshot.json>' })
+      .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' }),
+    (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json }; })
     .command('demo', 'write a simulated capture (synthetic ETL) and decode it', (c) => c
       .option('out', { type: 'string', default: 'wnvcap-demo', describe: '<dir> for the simulated files' }),
     (a) => { selected = { cmd: 'demo', out: a.out }; })
@@ -96,6 +115,11 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         return await runInfo(selected, ctx);
       case 'demo':
         return await runDemo(selected, ctx);
+      case 'report':
+        if (selected.compartment !== undefined && !Number.isInteger(selected.compartment)) throw new UsageError('--compartment must be a whole number');
+        return await runReport(selected, ctx);
+      case 'compartments':
+        return await runCompartments(selected, ctx);
     }
   } catch (e) {
     if (isAppError(e)) {

@@ -43,7 +43,7 @@ export function renderText(r: ReportData, o: TextOptions): string {
   out.push(...table(['id', 'name', 'addresses', 'packets', 'in', 'out', 'bytes', 'top protocols'],
     r.compartments.map((c) => [String(c.id), c.name, c.addresses.filter((a) => !a.startsWith('fe80') && a !== '127.0.0.1' && a !== '::1').join(' '), String(c.packets), String(c.packetsIn), String(c.packetsOut), fmtBytes(c.bytes),
       Object.entries(c.protocols).slice(0, 3).map(([k, n]) => `${k}:${n}`).join(' ')]),
-    [3, 22, 20, 8, 7, 7, 9, 19], new Set([0, 3, 4, 5, 6])));
+    [3, 20, 19, 8, 7, 7, 9, 19], new Set([0, 3, 4, 5, 6])));
   if (r.unattributed.packets > 0) {
     out.push(`unattributed: ${r.unattributed.packets} packets, ${fmtBytes(r.unattributed.bytes)}`);
     for (const u of r.unattributed.reasons) out.push(cut(`  ${u.packets} packets: ${u.reason}`, W));
@@ -63,16 +63,16 @@ export function renderText(r: ReportData, o: TextOptions): string {
       }
       if (f.dropped) notes.push(`dropped ${f.dropped}`);
       return [f.protocol, `${f.a.ip}:${f.a.port}`, `${f.b.ip}:${f.b.port}`, f.compartments.join(','), String(f.packets), fmtBytes(f.bytes), f.durationSeconds.toFixed(2), notes.join(' ')];
-    }), [6, 22, 22, 4, 6, 9, 6, 19], new Set([4, 5, 6])));
+    }), [6, 22, 22, 4, 6, 9, 6, 17], new Set([4, 5, 6])));
   out.push('');
   const t = r.tcp;
   out.push(b('TCP'));
-  out.push(`  ${t.flows} flows, ${t.handshakes} handshakes (median RTT ${t.medianHandshakeRttMicros === null ? '-' : `${(t.medianHandshakeRttMicros / 1000).toFixed(2)} ms`}), ` +
-    `${t.retransmissions} retransmissions, ${t.outOfOrder} out of order, ${t.zeroWindows} zero windows, ${t.resets} resets, ${t.synUnanswered} SYN unanswered`);
+  out.push(`  ${t.flows} flows, ${t.handshakes} handshakes (median RTT ${t.medianHandshakeRttMicros === null ? '-' : `${(t.medianHandshakeRttMicros / 1000).toFixed(2)} ms`})`);
+  out.push(`  ${t.retransmissions} retransmissions, ${t.outOfOrder} out of order, ${t.zeroWindows} zero windows, ${t.resets} resets, ${t.synUnanswered} SYN unanswered`);
   const dn = r.dns;
   out.push(b('DNS'));
-  out.push(`  ${dn.queries} queries, ${dn.responses} responses, ${dn.unanswered} unanswered; ${Object.entries(dn.byRcode).map(([k, n]) => `${k} ${n}`).join(', ') || 'no responses'}` +
-    (dn.medianResponseMicros !== null ? `; median response ${(dn.medianResponseMicros / 1000).toFixed(2)} ms` : ''));
+  out.push(cut(`  ${dn.queries} queries, ${dn.responses} responses, ${dn.unanswered} unanswered; ${Object.entries(dn.byRcode).map(([k, n]) => `${k} ${n}`).join(', ') || 'no responses'}` +
+    (dn.medianResponseMicros !== null ? `; median response ${(dn.medianResponseMicros / 1000).toFixed(2)} ms` : ''), W));
   for (const f of dn.failures.slice(0, 10)) out.push(cut(`  ${f.rcode.padEnd(8)} ${f.name} (type ${f.type}) from ${f.client} compartment ${f.compartmentId ?? '?'}`, W));
   out.push('');
   out.push(b('Drops'));
@@ -82,7 +82,7 @@ export function renderText(r: ReportData, o: TextOptions): string {
     [7, 34, 34, 4, 10], new Set([0])) : []));
   out.push('');
   out.push(b('Packet paths'));
-  out.push(`  ${r.paths.multiHopPackets} packets seen at more than one place`);
+  out.push(cut(`  ${r.paths.multiHopPackets} packets seen at more than one place`, W));
   for (const p of r.paths.top.filter((x) => x.hops.length > 1).slice(0, 10)) {
     out.push(cut(`  ${String(p.packets).padStart(7)} ${p.hops.map((hop, i) => (i === 0 ? hop : `-(${p.hopLatencyMicros[i - 1]}us)-> ${hop}`)).join(' ')}${p.dropped ? `  [${p.dropped} dropped]` : ''}`, W));
   }

@@ -62,7 +62,7 @@ type Ps = '5.1' | '7';
 /** The inventory, as PowerShell would have returned it (enums numeric on 5.1, names on 7). */
 export function containerHostSnapshot(ps: Ps): Snapshot {
   const fam = (v: 4 | 6): number | string => (ps === '5.1' ? (v === 4 ? 2 : 23) : v === 4 ? 'IPv4' : 'IPv6');
-  const date = ps === '5.1' ? '\\/Date(1767225600000)\\/' : '2026-01-01T00:00:00.0000000Z';
+  const date = ps === '5.1' ? '/Date(1767225600000)/' : '2026-01-01T00:00:00.0000000Z';
   const ipif = (ifIndex: number, alias: string, comp: number): Record<string, unknown> => ({ InterfaceIndex: ifIndex, InterfaceAlias: alias, AddressFamily: fam(4), CompartmentId: comp, NlMtu: 1500, ConnectionState: ps === '5.1' ? 1 : 'Connected' });
   const addr = (ip: string, ifIndex: number, alias: string, prefix: number): Record<string, unknown> => ({ IPAddress: ip, InterfaceIndex: ifIndex, InterfaceAlias: alias, AddressFamily: fam(4), PrefixLength: prefix, AddressState: ps === '5.1' ? 4 : 'Preferred' });
   const vnic = 'vEthernet (Ethernet)';
@@ -77,7 +77,7 @@ export function containerHostSnapshot(ps: Ps): Snapshot {
     osBuild: '20348',
     psEdition: ps === '5.1' ? 'Desktop' : 'Core',
     psVersion: ps === '5.1' ? '5.1.20348.2849' : '7.4.6',
-    takenAt: ps === '5.1' ? '\\/Date(1767225600000)\\/' : '2026-01-01T00:00:00.000Z',
+    takenAt: ps === '5.1' ? '/Date(1767225600000)/' : '2026-01-01T00:00:00.000Z',
     simulated: true,
     commands: {
       'Get-NetCompartment': [
@@ -111,7 +111,8 @@ export function containerHostSnapshot(ps: Ps): Snapshot {
         ? { ID: `ns-${c.name}`, IsDefault: false, CompartmentId: c.comp, ResourceList: [{ Type: 'Endpoint', Data: { ID: c.ep } }] }
         : { ID: `ns-${c.name}`, NamespaceId: c.comp, Type: 'Host', Resources: [{ Type: 'Container', Data: { ID: c.id } }, { Type: 'Endpoint', Data: { ID: c.ep } }] })),
       'Get-VMNetworkAdapter': null,
-      'Get-VMSwitch': [{ Name: 'nat', Id: '11111111-2222-4333-8444-555566667777', SwitchType: ps === '5.1' ? 1 : 'Internal' }],
+      // One switch: 5.1 emits the object itself, 7 was asked for -AsArray.
+      'Get-VMSwitch': ps === '5.1' ? { Name: 'nat', Id: '11111111-2222-4333-8444-555566667777', SwitchType: 1 } : [{ Name: 'nat', Id: '11111111-2222-4333-8444-555566667777', SwitchType: 'Internal' }],
       'docker network inspect': [{
         Name: 'nat', Driver: 'nat', IPAM: { Config: [{ Subnet: '172.28.176.0/20', Gateway: '172.28.176.1' }] },
         Containers: {

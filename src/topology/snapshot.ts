@@ -82,7 +82,7 @@ export function addressFamily(o: Obj): 4 | 6 | undefined {
 /** "\/Date(1326441600000)\/" (5.1) or ISO (7) -> ISO, or undefined. */
 export function parsePsDate(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  const m = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/.exec(v);
+  const m = /^\\?\/Date\((-?\d+)(?:[+-]\d{4})?\)\\?\/$/.exec(v);
   if (m) return new Date(Number(m[1])).toISOString();
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();

@@ -1,36 +1,23 @@
 /**
- * `wnvcap demo --out <dir>`: writes a synthetic container-host capture (simulated: made by our
- * ETL writer, not by Windows) and decodes it, to show the pipeline on any OS.
+ * `wnvcap demo [--out <dir>]`: a capture on the built-in SIMULATED container host (synthetic
+ * ETL and inventory made by wnvcap, not by Windows), then its compartment report. The run folder
+ * gets capture.etl, snapshot.json, capture.pcapng and report.html.
  */
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeNdisScenario, writePktmonScenario } from '../../sim/scenarios.js';
+import { containerHostCapture } from '../../sim/container-host.js';
 import type { CliContext } from '../context.js';
 import { runDecode } from './decode.js';
-import { runInfo } from './info.js';
-
-async function writeScenario(path: string, make: (out: (c: Uint8Array) => void) => { header: Uint8Array }): Promise<void> {
-  const chunks: Uint8Array[] = [];
-  const r = make((c) => chunks.push(c));
-  chunks[0] = r.header;
-  const fh = await open(path, 'w');
-  try {
-    for (const c of chunks) await fh.write(c);
-  } finally {
-    await fh.close();
-  }
-}
+import { runReport } from './report.js';
 
 export async function runDemo(a: { out: string }, ctx: CliContext): Promise<number> {
   await mkdir(a.out, { recursive: true });
-  const ndis = join(a.out, 'simulated-ndis.etl');
-  const pktmon = join(a.out, 'simulated-pktmon.etl');
-  await writeScenario(ndis, (o) => writeNdisScenario({ seed: 1, packets: 2000, cpus: 4, bufferSize: 65536, fragmentEvery: 50, vmswitchEvery: 5, truncateEvery: 17 }, o));
-  await writeScenario(pktmon, (o) => writePktmonScenario({ seed: 2, packets: 2000, cpus: 4 }, o));
-  ctx.stdout(`simulated host: wrote ${ndis} and ${pktmon} (synthetic ETL, not from Windows)\n\n`);
-  await runInfo({ input: ndis, json: false }, ctx);
+  const cap = containerHostCapture({ ps: '7', scale: 4 });
+  await writeFile(join(a.out, 'capture.etl'), cap.etl);
+  await writeFile(join(a.out, 'snapshot.json'), `${JSON.stringify(cap.snapshot, null, 2)}\n`);
+  ctx.stdout(`simulated host ${cap.snapshot.host}: wrote ${join(a.out, 'capture.etl')} and snapshot.json (synthetic, not from Windows)\n`);
+  await runDecode({ input: join(a.out, 'capture.etl'), output: join(a.out, 'capture.pcapng'), compat: false, json: false }, ctx);
+  await runReport({ input: a.out, snapshot: undefined, format: 'html', output: join(a.out, 'report.html'), compartment: undefined, top: 20 }, ctx);
   ctx.stdout('\n');
-  await runDecode({ input: ndis, output: join(a.out, 'simulated-ndis.pcapng'), compat: false, json: false }, ctx);
-  await runDecode({ input: pktmon, output: join(a.out, 'simulated-pktmon.pcapng'), compat: false, json: false }, ctx);
-  return 0;
+  return runReport({ input: a.out, snapshot: undefined, format: 'text', output: undefined, compartment: undefined, top: 20 }, ctx);
 }

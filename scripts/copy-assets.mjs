@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Copies run-time assets into dist/ after tsc: the uPlot charting library for HTML reports.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const req = createRequire(join(root, 'package.json'));
+const out = join(root, 'dist', 'report', 'assets');
+mkdirSync(out, { recursive: true });
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(req.resolve(`uplot/dist/${f}`), join(out, f));
+mkdirSync(dirname(out), { recursive: true });
