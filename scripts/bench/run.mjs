@@ -62,6 +62,27 @@ const cases = [
     { seed: 3, packets: 4_200_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, fragmentEvery: 0, vmswitchEvery: 50 }, true],
 ];
 const lines = [];
+
+// Report: 5 M packets, full report, timed in the same run as tshark's conv,tcp on the same pcapng.
+if (filter.test('e2e/report-5M')) {
+  const etl = join(dir, 'report-5m.etl');
+  make(etl, writeNdisScenario, { seed: 5, packets: 5_000_000, cpus: 4, bufferSize: 1 << 20, minFrame: 60, maxFrame: 400, flows: 20000, vmswitchEvery: 0 });
+  const pcap = join(dir, 'report-5m.pcapng');
+  if (!existsSync(pcap)) spawnSync(process.execPath, [join(root, 'dist/cli/bin.js'), 'decode', etl, '-o', pcap], { stdio: 'inherit' });
+  const time = (cmd, args) => {
+    const t = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const s = Number(process.hrtime.bigint() - t) / 1e9;
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
+    return { s, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024, out: r.stdout };
+  };
+  const ours = time(process.execPath, [join(root, 'dist/cli/bin.js'), 'report', etl, '--format', 'json', '-o', join(dir, 'report-5m.json')]);
+  const ts = time('tshark', ['-r', pcap, '-q', '-z', 'conv,tcp']);
+  const line = `e2e/report-5M: ${(statSync(etl).size / MB).toFixed(0)} MB ETL, 5000000 packets, 20000 flows; wnvcap report (ETL -> JSON, both passes) ${ours.s.toFixed(2)} s, peak RSS ${ours.rssMb.toFixed(0)} MB; ` +
+    `tshark -q -z conv,tcp on the pcapng ${ts.s.toFixed(2)} s, peak RSS ${ts.rssMb.toFixed(0)} MB; wnvcap is ${(ts.s / ours.s).toFixed(1)}x faster`;
+  console.log(line);
+  lines.push(line);
+}
 for (const [name, path, fn, opts, heavy] of cases) {
   if (!filter.test(name) || (heavy && !process.argv[2])) continue;
   make(path, fn, opts);

@@ -39,8 +39,9 @@ export interface Flow {
   bytesBtoA: number;
   firstTicks: number;
   lastTicks: number;
-  compartments: Set<number>;
-  interfaces: Set<number>;
+  /** Small sets kept as arrays (a flow has one or a few). */
+  compartments: number[];
+  interfaces: number[];
   vantage: number;
   tcp: TcpHealth | null;
   dropped: number;
@@ -71,6 +72,9 @@ export interface DnsQuery {
 }
 
 const MAX_DNS_KEPT = 5000;
+/** A query without an answer after this long is unanswered (and forgotten: memory stays bounded). */
+const DNS_TIMEOUT_TICKS = 30 * 10000000;
+const MAX_DNS_PENDING = 10000;
 
 function protoName(p: number): string {
   return p === IP_PROTO.TCP ? 'TCP' : p === IP_PROTO.UDP ? 'UDP' : p === IP_PROTO.ICMP ? 'ICMP' : p === IP_PROTO.ICMPV6 ? 'ICMPv6' : p === IP_PROTO.GRE ? 'GRE' : `IP-${p}`;
@@ -86,6 +90,10 @@ export class FlowTable {
   private readonly tcp = new Map<number, TcpState>();
   readonly dns: DnsQuery[] = [];
   private readonly pendingDns = new Map<string, DnsQuery>();
+  /** Pending queries in arrival order, for O(1) expiry. */
+  private pendingQueue: Array<{ key: string; q: DnsQuery }> = [];
+  private pendingHead = 0;
+  private expiredUnanswered = 0;
   dnsQueries = 0;
   dnsResponses = 0;
   dnsByRcode = new Map<number, number>();
@@ -101,11 +109,21 @@ export class FlowTable {
     if (d.ipVersion === 0 || d.ipProtocol < 0) return undefined;
     const sp = d.srcPort < 0 ? 0 : d.srcPort;
     const dp = d.dstPort < 0 ? 0 : d.dstPort;
-    const forward = d.srcIp < d.dstIp || (d.srcIp === d.dstIp && sp <= dp);
+    // Which end is "a": the lower address (numerically for IPv4, as text for IPv6), then port.
+    const forward = d.srcIp4 >= 0
+      ? d.srcIp4 < d.dstIp4 || (d.srcIp4 === d.dstIp4 && sp <= dp)
+      : d.srcIp < d.dstIp || (d.srcIp === d.dstIp && sp <= dp);
     const vni = d.overlay ? d.virtualNetworkId : virtualNetworkId;
-    const key = forward
-      ? `${d.ipProtocol}|${d.srcIp}|${sp}|${d.dstIp}|${dp}|${vni}`
-      : `${d.ipProtocol}|${d.dstIp}|${dp}|${d.srcIp}|${sp}|${vni}`;
+    let key: string;
+    if (d.srcIp4 >= 0) {
+      // IPv4: a short flat string of UTF-16 code units hashes fast (no number-to-text).
+      const a = forward ? d.srcIp4 : d.dstIp4;
+      const b = forward ? d.dstIp4 : d.srcIp4;
+      const v = vni + 1;
+      key = String.fromCharCode(d.ipProtocol, a >>> 16, a & 0xffff, b >>> 16, b & 0xffff, forward ? sp : dp, forward ? dp : sp, v >>> 16, v & 0xffff);
+    } else {
+      key = forward ? `${d.ipProtocol}|${d.srcIp}|${sp}|${d.dstIp}|${dp}|${vni}` : `${d.ipProtocol}|${d.dstIp}|${dp}|${d.srcIp}|${sp}|${vni}`;
+    }
     let f = this.flows.get(key);
     if (!f) {
       f = {
@@ -114,13 +132,13 @@ export class FlowTable {
         b: forward ? { ip: d.dstIp, port: dp } : { ip: d.srcIp, port: sp },
         virtualNetworkId: vni >= 0 ? vni : null,
         packets: 0, bytes: 0, packetsAtoB: 0, bytesAtoB: 0, packetsBtoA: 0, bytesBtoA: 0, firstTicks: ticks, lastTicks: ticks,
-        compartments: new Set(), interfaces: new Set(), vantage: interfaceId,
+        compartments: [], interfaces: [], vantage: interfaceId,
         tcp: d.ipProtocol === IP_PROTO.TCP ? { handshakeRttMicros: null, retransmissions: 0, outOfOrder: 0, zeroWindows: 0, resets: 0, synUnanswered: false } : null,
         dropped: 0,
       };
       this.flows.set(key, f);
     }
-    const aToB = f.a.ip === d.srcIp && f.a.port === sp;
+    const aToB = forward; // the packet's source is end a
     f.packets++;
     f.bytes += bytes;
     if (aToB) {
@@ -132,8 +150,8 @@ export class FlowTable {
     }
     if (ticks < f.firstTicks) f.firstTicks = ticks;
     if (ticks > f.lastTicks) f.lastTicks = ticks;
-    if (compartmentId !== undefined) f.compartments.add(compartmentId);
-    f.interfaces.add(interfaceId);
+    if (compartmentId !== undefined && !f.compartments.includes(compartmentId)) f.compartments.push(compartmentId);
+    if (!f.interfaces.includes(interfaceId)) f.interfaces.push(interfaceId);
     if (dropped) f.dropped++;
     if (interfaceId === f.vantage && !dropped) {
       if (f.tcp) this.tcpUpdate(f, d, ticks, aToB);
@@ -195,7 +213,11 @@ export class FlowTable {
         queryTicks: ticks, responseTicks: null, rcode: null, compartmentId: compartmentId ?? null,
       };
       const k = `${d.srcIp}|${d.srcPort}|${d.dstIp}|${d.dnsId}`;
-      if (!this.pendingDns.has(k)) this.pendingDns.set(k, q);
+      this.expireDns(ticks);
+      if (!this.pendingDns.has(k)) {
+        this.pendingDns.set(k, q);
+        this.pendingQueue.push({ key: k, q });
+      }
       if (this.dns.length < MAX_DNS_KEPT) this.dns.push(q);
       else this.dnsDropped++;
       return;
@@ -211,8 +233,26 @@ export class FlowTable {
     }
   }
 
-  /** Unanswered DNS queries (still pending at the end). */
+  private expireDns(now: number): void {
+    const q = this.pendingQueue;
+    while (this.pendingHead < q.length) {
+      const e = q[this.pendingHead]!;
+      const live = this.pendingDns.get(e.key) === e.q;
+      if (live && e.q.queryTicks > now - DNS_TIMEOUT_TICKS && this.pendingDns.size <= MAX_DNS_PENDING) break;
+      this.pendingHead++;
+      if (live) {
+        this.pendingDns.delete(e.key);
+        this.expiredUnanswered++;
+      }
+    }
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > q.length) {
+      this.pendingQueue = q.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /** Unanswered DNS queries: timed out during the capture, or still pending at its end. */
   get dnsUnanswered(): number {
-    return this.pendingDns.size;
+    return this.pendingDns.size + this.expiredUnanswered;
   }
 }

@@ -4,20 +4,15 @@
  * Windows 11 26100+, NDIS multi-layer and vSwitch captures) identical IP packets (hashed without
  * TTL and checksum, innermost header for overlay traffic) seen within a short window are one
  * packet. A path ends where the packet was last seen, or where PktMon reports its drop.
+ *
+ * Packets in flight live in a ring of typed arrays (no object per packet: millions of short-lived
+ * objects would be promoted and grow the old generation); only multi-hop packets get arrays.
  */
 import type { Dissection } from '../packets/dissection.js';
 import type { PacketRecord } from '../providers/packet-record.js';
 
 export const PATH_WINDOW_TICKS = 500000; // 50 ms
 const HASH_BYTES = 96;
-
-interface Live {
-  firstTicks: number;
-  hops: number[];
-  hopTicks: number[];
-  dropped: boolean;
-  flowId: number;
-}
 
 export interface PathStats {
   hops: number[];
@@ -27,42 +22,85 @@ export interface PathStats {
   hopLatencyTicks: number[];
 }
 
-function contentHash(d: Uint8Array, ipOff: number, version: number): string {
-  let h = 0x811c9dc5;
-  const end = Math.min(d.length, ipOff + HASH_BYTES);
-  const ttl = ipOff + (version === 4 ? 8 : 7);
-  const ck0 = version === 4 ? ipOff + 10 : -1;
-  for (let i = ipOff; i < end; i++) {
-    if (i === ttl || i === ck0 || i === ck0 + 1) continue;
-    h ^= d[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return `${(h >>> 0).toString(36)}:${d.length - ipOff}`;
-}
-
 export class PathTracker {
-  private readonly live = new Map<string, Live>();
+  /** Hash (31-bit, a small integer for V8) -> ring slot. */
+  private readonly byHash = new Map<number, number>();
+  private readonly byGroup = new Map<string, number>();
+  private cap = 65536;
+  private head = 0;
+  private tail = 0;
+  private check = new Int32Array(this.cap);
+  private hashKey = new Int32Array(this.cap);
+  private groupKey: Array<string | undefined> = new Array<string | undefined>(this.cap);
+  private firstTicks = new Float64Array(this.cap);
+  private lastTicks = new Float64Array(this.cap);
+  private hop0 = new Int32Array(this.cap);
+  private lastHop = new Int32Array(this.cap);
+  private flow = new Int32Array(this.cap);
+  private dropped = new Uint8Array(this.cap);
+  private readonly extra = new Map<number, { hops: number[]; ticks: number[] }>();
+  private readonly singleSig: string[] = [];
   readonly paths = new Map<string, PathStats>();
   /** flow id -> path signature -> packets. */
   readonly flowPaths = new Map<number, Map<string, number>>();
   multiHopPackets = 0;
+  hashCollisions = 0;
 
   add(p: PacketRecord, d: Dissection, flowId: number): void {
-    let key: string;
-    if (p.appearance > 0 && (p.pktGroupIdHi !== 0 || p.pktGroupIdLo !== 0)) key = `g${p.pktGroupIdHi}:${p.pktGroupIdLo}:${p.pktNumber}`;
-    else if (d.ipOffset >= 0) key = contentHash(p.data, d.ipOffset, d.ipVersion);
-    else return;
     this.expire(p.ticks);
-    const l = this.live.get(key);
-    if (l) {
-      if (l.hops[l.hops.length - 1] !== p.interfaceId) {
-        l.hops.push(p.interfaceId);
-        l.hopTicks.push(p.ticks);
+    let group: string | undefined;
+    let h1 = 0;
+    let h2 = 0;
+    if (p.appearance > 0 && (p.pktGroupIdHi !== 0 || p.pktGroupIdLo !== 0)) group = `${p.pktGroupIdHi}:${p.pktGroupIdLo}:${p.pktNumber}`;
+    else if (d.ipOffset >= 0) {
+      const data = p.data;
+      const start = d.ipOffset;
+      const end = Math.min(data.length, start + HASH_BYTES);
+      const ttl = start + (d.ipVersion === 4 ? 8 : 7);
+      const ck = d.ipVersion === 4 ? start + 10 : -1;
+      h1 = 0x811c9dc5;
+      h2 = data.length - start;
+      for (let i = start; i < end; i++) {
+        if (i === ttl || i === ck || i === ck + 1) continue;
+        const b = data[i]!;
+        h1 = Math.imul(h1 ^ b, 0x01000193);
+        h2 = (Math.imul(h2, 31) + b) | 0;
       }
-      if (p.dropped) l.dropped = true;
+      h1 &= 0x3fffffff;
+    } else return;
+    const slot = group !== undefined ? this.byGroup.get(group) : this.byHash.get(h1);
+    if (slot !== undefined && (group !== undefined || this.check[slot] === h2)) {
+      if (this.lastHop[slot] !== p.interfaceId) {
+        let x = this.extra.get(slot);
+        if (!x) {
+          x = { hops: [this.hop0[slot]!], ticks: [this.firstTicks[slot]!] };
+          this.extra.set(slot, x);
+        }
+        x.hops.push(p.interfaceId);
+        x.ticks.push(p.ticks);
+        this.lastHop[slot] = p.interfaceId;
+      }
+      this.lastTicks[slot] = p.ticks;
+      if (p.dropped) this.dropped[slot] = 1;
       return;
     }
-    this.live.set(key, { firstTicks: p.ticks, hops: [p.interfaceId], hopTicks: [p.ticks], dropped: p.dropped, flowId });
+    if (slot !== undefined) {
+      this.hashCollisions++;
+      this.byHash.delete(h1); // the older packet keeps its slot until it expires, unreachable
+    }
+    if (this.tail - this.head === this.cap) this.grow();
+    const s = this.tail++ & (this.cap - 1);
+    this.check[s] = h2;
+    this.hashKey[s] = h1;
+    this.groupKey[s] = group;
+    this.firstTicks[s] = p.ticks;
+    this.lastTicks[s] = p.ticks;
+    this.hop0[s] = p.interfaceId;
+    this.lastHop[s] = p.interfaceId;
+    this.flow[s] = flowId;
+    this.dropped[s] = p.dropped ? 1 : 0;
+    if (group !== undefined) this.byGroup.set(group, s);
+    else this.byHash.set(h1, s);
   }
 
   finish(): void {
@@ -71,31 +109,87 @@ export class PathTracker {
 
   private expire(now: number): void {
     const cutoff = now - PATH_WINDOW_TICKS;
-    for (const [k, l] of this.live) {
-      if (l.firstTicks >= cutoff) break;
-      this.live.delete(k);
-      this.record(l);
+    const mask = this.cap - 1;
+    while (this.head < this.tail) {
+      const s = this.head & mask;
+      if (this.firstTicks[s]! >= cutoff) break;
+      this.head++;
+      const g = this.groupKey[s];
+      if (g !== undefined) {
+        if (this.byGroup.get(g) === s) this.byGroup.delete(g);
+        this.groupKey[s] = undefined;
+      } else if (this.byHash.get(this.hashKey[s]!) === s) this.byHash.delete(this.hashKey[s]!);
+      this.record(s);
     }
   }
 
-  private record(l: Live): void {
-    if (l.hops.length > 1) this.multiHopPackets++;
-    const sig = `${l.hops.join('>')}${l.dropped ? '!' : ''}`;
-    let s = this.paths.get(sig);
-    if (!s) {
-      s = { hops: l.hops, packets: 0, dropped: 0, hopLatencyTicks: new Array<number>(Math.max(0, l.hops.length - 1)).fill(0) };
-      this.paths.set(sig, s);
+  private record(s: number): void {
+    const x = this.extra.get(s);
+    let sig: string;
+    let hops: number[];
+    let ticks: number[] | undefined;
+    const dropped = this.dropped[s] === 1;
+    if (x) {
+      this.extra.delete(s);
+      this.multiHopPackets++;
+      hops = x.hops;
+      ticks = x.ticks;
+      sig = `${hops.join('>')}${dropped ? '!' : ''}`;
+    } else {
+      const i = this.hop0[s]!;
+      hops = [i];
+      if (dropped) sig = `${i}!`;
+      else sig = this.singleSig[i] ??= String(i);
     }
-    s.packets++;
-    if (l.dropped) s.dropped++;
-    for (let i = 1; i < l.hopTicks.length; i++) s.hopLatencyTicks[i - 1]! += l.hopTicks[i]! - l.hopTicks[i - 1]!;
-    if (l.flowId >= 0) {
-      let m = this.flowPaths.get(l.flowId);
+    let st = this.paths.get(sig);
+    if (!st) {
+      st = { hops, packets: 0, dropped: 0, hopLatencyTicks: new Array<number>(Math.max(0, hops.length - 1)).fill(0) };
+      this.paths.set(sig, st);
+    }
+    st.packets++;
+    if (dropped) st.dropped++;
+    if (ticks) for (let i = 1; i < ticks.length; i++) st.hopLatencyTicks[i - 1]! += ticks[i]! - ticks[i - 1]!;
+    const flowId = this.flow[s]!;
+    if (flowId >= 0) {
+      let m = this.flowPaths.get(flowId);
       if (!m) {
         m = new Map();
-        this.flowPaths.set(l.flowId, m);
+        this.flowPaths.set(flowId, m);
       }
       m.set(sig, (m.get(sig) ?? 0) + 1);
     }
+  }
+
+  private grow(): void {
+    const old = this.cap;
+    const cap = old * 2;
+    const remap = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      for (let i = this.head; i < this.tail; i++) b[i & (cap - 1)] = a[i & (old - 1)]!;
+      return b;
+    };
+    this.check = remap(this.check, (n) => new Int32Array(n));
+    this.hashKey = remap(this.hashKey, (n) => new Int32Array(n));
+    this.firstTicks = remap(this.firstTicks, (n) => new Float64Array(n));
+    this.lastTicks = remap(this.lastTicks, (n) => new Float64Array(n));
+    this.hop0 = remap(this.hop0, (n) => new Int32Array(n));
+    this.lastHop = remap(this.lastHop, (n) => new Int32Array(n));
+    this.flow = remap(this.flow, (n) => new Int32Array(n));
+    this.dropped = remap(this.dropped, (n) => new Uint8Array(n));
+    const g = new Array<string | undefined>(cap);
+    const extra = new Map<number, { hops: number[]; ticks: number[] }>();
+    for (let i = this.head; i < this.tail; i++) {
+      const o = i & (old - 1);
+      const n = i & (cap - 1);
+      g[n] = this.groupKey[o];
+      const e = this.extra.get(o);
+      if (e) extra.set(n, e);
+      if (g[n] !== undefined) this.byGroup.set(g[n]!, n);
+      else if (this.byHash.get(this.hashKey[n]!) === o) this.byHash.set(this.hashKey[n]!, n);
+    }
+    this.groupKey = g;
+    this.extra.clear();
+    for (const [k, v] of extra) this.extra.set(k, v);
+    this.cap = cap;
   }
 }

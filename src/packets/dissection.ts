@@ -34,8 +34,38 @@ export class Dissection {
   ipVersion = 0;
   /** Offset of the innermost IP header in the frame (-1 when none). */
   ipOffset = -1;
-  srcIp = '';
-  dstIp = '';
+  /** IPv4 addresses as unsigned 32-bit numbers (-1 for IPv6 / none): cheap flow keys. */
+  srcIp4 = -1;
+  dstIp4 = -1;
+  /** IPv6: where the addresses are (text is made only when asked for). */
+  ip6Data: Uint8Array | null = null;
+  ip6Src = 0;
+  ip6Dst = 0;
+  private srcText: string | null = null;
+  private dstText: string | null = null;
+  /** Source address as text ('' when none), formatted on first use. */
+  get srcIp(): string {
+    return (this.srcText ??= this.ipText(this.srcIp4, this.ip6Src));
+  }
+  set srcIp(v: string) {
+    this.srcText = v;
+  }
+  get dstIp(): string {
+    return (this.dstText ??= this.ipText(this.dstIp4, this.ip6Dst));
+  }
+  set dstIp(v: string) {
+    this.dstText = v;
+  }
+  /** Forgets the address text: the next read formats the current addresses. */
+  clearIpText(): void {
+    this.srcText = null;
+    this.dstText = null;
+  }
+  private ipText(v4: number, v6off: number): string {
+    if (v4 >= 0) return `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}`;
+    if (this.ip6Data) return formatIpv6Text(this.ip6Data, v6off);
+    return '';
+  }
   ipProtocol = -1;
   ttl = 0;
   /** IP total length from the header (0 on LSO captures), or the payload length + 40 for IPv6. */
@@ -86,8 +116,11 @@ export class Dissection {
     this.arpTargetIp = '';
     this.ipVersion = 0;
     this.ipOffset = -1;
-    this.srcIp = '';
-    this.dstIp = '';
+    this.srcIp4 = -1;
+    this.dstIp4 = -1;
+    this.ip6Data = null;
+    this.srcText = null;
+    this.dstText = null;
     this.ipProtocol = -1;
     this.ttl = 0;
     this.ipLength = 0;
@@ -115,6 +148,22 @@ export class Dissection {
     this.dnsQuestionType = 0;
     this.dnsAnswerCount = 0;
   }
+}
+
+export function formatIpv6Text(d: Uint8Array, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = w.map((x) => x.toString(16));
+  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 export function formatMacNumber(mac: number): string {

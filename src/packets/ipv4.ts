@@ -25,8 +25,9 @@ export function decodeIpv4(d: Uint8Array, off: number, end: number, out: Dissect
   out.fragmentOffset = (frag & 0x1fff) * 8;
   out.ttl = d[off + 8]!;
   out.ipProtocol = d[off + 9]!;
-  out.srcIp = formatIpv4At(d, off + 12);
-  out.dstIp = formatIpv4At(d, off + 16);
+  out.srcIp4 = ((d[off + 12]! << 24) | (d[off + 13]! << 16) | (d[off + 14]! << 8) | d[off + 15]!) >>> 0;
+  out.dstIp4 = ((d[off + 16]! << 24) | (d[off + 17]! << 16) | (d[off + 18]! << 8) | d[off + 19]!) >>> 0;
+  out.clearIpText(); // text formatted on demand from srcIp4/dstIp4
   if (total < ihl) return { status: 'malformed', next: -1, payloadEnd: -1 };
   return { status: 'ok', next: off + ihl, payloadEnd: off + total };
 }

@@ -3,22 +3,10 @@
  * destination options (60), AH (51) are walked to the upper-layer protocol.
  *   | ver/TC/flow 4 | payload length 2 | next header | hop limit | src 16 | dst 16 |
  */
-import type { DecodeStatus, Dissection } from './dissection.js';
+import { formatIpv6Text, type DecodeStatus, type Dissection } from './dissection.js';
 
 export function formatIpv6At(d: Uint8Array, off: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = w.map((x) => x.toString(16));
-  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatIpv6Text(d, off);
 }
 
 export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissection): { status: DecodeStatus; next: number; payloadEnd: number } {
@@ -26,10 +14,14 @@ export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissect
   if (d[off]! >> 4 !== 6) return { status: 'malformed', next: -1, payloadEnd: -1 };
   const plen = (d[off + 4]! << 8) | d[off + 5]!;
   out.ipVersion = 6;
+  out.srcIp4 = -1;
+  out.dstIp4 = -1;
   out.ipLength = plen === 0 ? end - off : plen + 40; // jumbogram / LSO: captured length
   out.ttl = d[off + 7]!;
-  out.srcIp = formatIpv6At(d, off + 8);
-  out.dstIp = formatIpv6At(d, off + 24);
+  out.ip6Data = d;
+  out.ip6Src = off + 8;
+  out.ip6Dst = off + 24;
+  out.clearIpText(); // text formatted on demand
   let nh = d[off + 6]!;
   let p = off + 40;
   const payloadEnd = off + out.ipLength;

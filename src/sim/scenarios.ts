@@ -42,6 +42,8 @@ export interface ScenarioOptions extends EtlWriterOptions {
   maxFrame?: number;
   /** Set EVENTS_LOST on a buffer of this CPU. */
   lostEventsCpu?: number;
+  /** Spread packets over this many flows by rewriting the source port (checksums not updated). */
+  flows?: number;
 }
 
 export interface ScenarioResult {
@@ -96,6 +98,11 @@ export function writeNdisScenario(o: ScenarioOptions, out: (chunk: Uint8Array) =
     const r = rng.next();
     const cpu = cpus === 1 ? 0 : r < 0.5 ? 0 : r < 0.97 ? 1 + Math.floor(rng.next() * Math.max(1, cpus - 2)) : cpus - 1;
     const frame = stamp(pool[n % pool.length]!, n);
+    if (o.flows && frame.length >= 38) {
+      const port = 1024 + (n % o.flows);
+      frame[34] = port >> 8;
+      frame[35] = port & 0xff;
+    }
     const send = rng.next() < 0.5;
     const dirKw = send ? NDIS_KW_HI.SEND : NDIS_KW_HI.RECEIVE;
     const hiKw = dirKw | 0x600; // the always-declared unnamed bits

@@ -19,7 +19,12 @@ async function report(ps: '5.1' | '7', scale = 1): Promise<{ r: ReportData; trut
   return { r, truth: cap.truth };
 }
 
-const flowKey = (f: ReportData['flows'][number]): string => `${f.protocol}|${f.a.ip}:${f.a.port}|${f.b.ip}:${f.b.port}|${f.virtualNetworkId ?? -1}`;
+/** The generator's key: ends ordered as text (the report orders IPv4 ends numerically). */
+const flowKey = (f: ReportData['flows'][number]): string => {
+  const [x, y] = [`${f.a.ip}:${f.a.port}`, `${f.b.ip}:${f.b.port}`];
+  const fwd = f.a.ip < f.b.ip || (f.a.ip === f.b.ip && f.a.port <= f.b.port);
+  return `${f.protocol}|${fwd ? x : y}|${fwd ? y : x}|${f.virtualNetworkId ?? -1}`;
+};
 
 for (const ps of ['5.1', '7'] as const) {
   test(`container host (PowerShell ${ps} snapshot): every count matches the ground truth`, async () => {
