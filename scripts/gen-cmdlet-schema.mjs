@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Generates src/powershell/cmdlet-schema.json: the parameters (type, aliases, accepted values,
+// where each exists) of every cmdlet wnvcap emits, taken from ../shared/docs/cmdlet-reference.json
+// (Microsoft's reference pages for Windows Server 2016-2025 and PowerShell 5.1/7.4).
+// Run: node scripts/gen-cmdlet-schema.mjs [path/to/cmdlet-reference.json]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const src = process.argv[2] ?? join(root, '..', 'shared', 'docs', 'cmdlet-reference.json');
+const ref = JSON.parse(readFileSync(src, 'utf8'));
+export const EMITTED = [
+  // NetEventPacketCapture
+  'New-NetEventSession', 'Get-NetEventSession', 'Start-NetEventSession', 'Stop-NetEventSession', 'Remove-NetEventSession',
+  'Add-NetEventPacketCaptureProvider', 'Remove-NetEventPacketCaptureProvider', 'Add-NetEventProvider',
+  'Add-NetEventVmSwitchProvider', 'Add-NetEventVFPProvider', 'Add-NetEventVmSwitch', 'Get-NetEventVmNetworkAdapter',
+  // Inventory
+  'Get-NetCompartment', 'Get-NetIPInterface', 'Get-NetIPAddress', 'Get-NetAdapter', 'Get-VMNetworkAdapter', 'Get-VMSwitch',
+  'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace',
+  // Core
+  'Get-Command', 'Get-Item', 'New-Item', 'Test-Path', 'Select-Object', 'Where-Object', 'ConvertTo-Json', 'Get-CimInstance',
+  'Start-Sleep', 'Remove-Item', 'Get-Module', 'Out-Null',
+];
+const out = { generatedBy: 'scripts/gen-cmdlet-schema.mjs', source: 'shared/docs/cmdlet-reference.json', commonParameters: ref.commonParameters, cmdlets: {} };
+const missing = [];
+for (const name of EMITTED) {
+  const c = ref.cmdlets[name.toLowerCase()];
+  if (!c) {
+    missing.push(name);
+    continue;
+  }
+  const params = {};
+  for (const [k, p] of Object.entries(c.params)) params[k] = { name: p.name, type: p.type, aliases: p.aliases, accepted: p.accepted, sources: p.sources };
+  out.cmdlets[name.toLowerCase()] = { name: c.name, sources: c.sources, params };
+}
+// Not in Microsoft's reference pages (the HostNetworkingService pages are stubs): the syntax
+// windows-capture.md 2.6 documents for the inbox module.
+const HNS = ['Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace'];
+for (const name of HNS) {
+  if (out.cmdlets[name.toLowerCase()]) continue;
+  const params = { id: { name: 'Id', type: 'System.String', aliases: [], accepted: null, sources: ['windows-capture.md'] } };
+  if (name === 'Get-HnsNetwork') params.detailed = { name: 'Detailed', type: 'System.Management.Automation.SwitchParameter', aliases: [], accepted: null, sources: ['windows-capture.md'] };
+  for (const c of ref.commonParameters) params[c.toLowerCase()] = { name: c, type: 'common', aliases: [], accepted: null, sources: ['windows-capture.md'] };
+  out.cmdlets[name.toLowerCase()] = { name, sources: ['windows-capture.md'], params };
+}
+out.missing = missing.filter((m) => !HNS.includes(m));
+writeFileSync(join(root, 'src', 'powershell', 'cmdlet-schema.json'), `${JSON.stringify(out, null, 1)}\n`);
+console.log(`wrote ${Object.keys(out.cmdlets).length} cmdlets; not in the reference: ${missing.join(', ') || 'none'}`);

@@ -1,0 +1,247 @@
+/**
+ * Reads PowerShell text back with the tree-sitter PowerShell grammar: syntax errors, and every
+ * command with its parameters and literal argument values. Used to check each generated script
+ * against the cmdlet schema (tests) and by the simulated host, which executes exactly what the
+ * grammar parses.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+type Node = {
+  type: string;
+  text: string;
+  namedChildren: Node[];
+  children: Node[];
+  hasError: boolean;
+  isMissing: boolean;
+  startIndex: number;
+};
+
+export type ArgValue =
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: number }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'array'; items: ArgValue[] }
+  | { kind: 'word'; value: string }
+  | { kind: 'raw'; text: string };
+
+export interface ParsedParam {
+  name: string;
+  /** undefined for a switch. */
+  value: ArgValue | undefined;
+}
+
+export interface ParsedCommand {
+  /** Cmdlet name, or the program for `& 'program' args`. */
+  name: string;
+  native: boolean;
+  params: ParsedParam[];
+  /** Positional arguments (natives: all of them). */
+  args: ArgValue[];
+  text: string;
+}
+
+export interface ParsedStatement {
+  /** `$r['key'] = @(...)` */
+  resultKey?: string;
+  commands: ParsedCommand[];
+  /** Followed by `if ($LASTEXITCODE -ne 0) { throw ... }`. */
+  exitChecked: boolean;
+}
+
+export interface ParsedScript {
+  hasError: boolean;
+  errors: string[];
+  commands: ParsedCommand[];
+  /** Statements inside the step's try block (or the top level when there is none). */
+  statements: ParsedStatement[];
+}
+
+interface TreeSitterParser {
+  setLanguage(l: unknown): void;
+  parse(text: string): { rootNode: Node };
+}
+
+let parser: TreeSitterParser | undefined;
+
+function getParser(): TreeSitterParser {
+  if (parser) return parser;
+  const req = createRequire(import.meta.url);
+  const Parser = req('tree-sitter') as new () => TreeSitterParser;
+  const p = new Parser();
+  // The grammar package is an ES module with top-level await; load its prebuilt binding directly.
+  const grammarDir = dirname(req.resolve('tree-sitter-powershell/package.json'));
+  const gyp = createRequire(join(grammarDir, 'package.json'))('node-gyp-build') as (dir: string) => unknown;
+  p.setLanguage(gyp(grammarDir));
+  parser = p;
+  return p;
+}
+
+function unquote(lit: string): string {
+  return lit.slice(1, -1).replace(/(['\u2018\u2019\u201a\u201b])\1/g, '$1');
+}
+
+/** Evaluates a literal argument expression (what our quoting produces). */
+export function evaluate(n: Node): ArgValue {
+  switch (n.type) {
+    case 'array_literal_expression': {
+      const items = n.namedChildren.map(evaluate);
+      return items.length === 1 ? items[0]! : { kind: 'array', items };
+    }
+    case 'unary_expression':
+    case 'pipeline':
+    case 'pipeline_chain':
+    case 'logical_expression':
+    case 'bitwise_expression':
+    case 'comparison_expression':
+    case 'additive_expression':
+    case 'multiplicative_expression':
+    case 'format_expression':
+    case 'range_expression': {
+      if (n.namedChildren.length === 1) return evaluate(n.namedChildren[0]!);
+      if (n.type === 'additive_expression') return concat(n);
+      return { kind: 'raw', text: n.text };
+    }
+    case 'string_literal': {
+      const t = n.text;
+      if (t.startsWith("'") || /^[\u2018-\u201b]/.test(t)) return { kind: 'string', value: unquote(t) };
+      return { kind: 'raw', text: t };
+    }
+    case 'integer_literal': {
+      const t = n.text.toLowerCase();
+      return { kind: 'number', value: t.startsWith('0x') ? parseInt(t, 16) : Number(t) };
+    }
+    case 'real_literal':
+      return { kind: 'number', value: Number(n.text) };
+    case 'variable': {
+      const t = n.text.toLowerCase();
+      if (t === '$true' || t === '$false') return { kind: 'bool', value: t === '$true' };
+      return { kind: 'raw', text: n.text };
+    }
+    case 'array_expression': {
+      const list = n.namedChildren.find((c) => c.type === 'statement_list');
+      if (!list) return { kind: 'array', items: [] };
+      const v = list.namedChildren.length === 1 ? evaluate(list.namedChildren[0]!) : { kind: 'raw' as const, text: n.text };
+      return v.kind === 'array' ? v : v.kind === 'raw' ? v : { kind: 'array', items: [v] };
+    }
+    case 'parenthesized_expression': {
+      const inner = n.namedChildren[0];
+      return inner ? evaluate(inner) : { kind: 'raw', text: n.text };
+    }
+    case 'generic_token':
+      return { kind: 'word', value: n.text };
+    default:
+      return { kind: 'raw', text: n.text };
+  }
+}
+
+/** 'a' + [char]0 + 'b' (how NUL is written) -> one string. */
+function concat(n: Node): ArgValue {
+  let out = '';
+  const parts = n.namedChildren;
+  for (const p of parts) {
+    const t = p.text.trim();
+    if (/^\[char\]0$/i.test(t)) {
+      out += '\0';
+      continue;
+    }
+    const v = evaluate(p);
+    if (v.kind !== 'string') return { kind: 'raw', text: n.text };
+    out += v.value;
+  }
+  return { kind: 'string', value: out };
+}
+
+function readCommand(n: Node): ParsedCommand {
+  const nameNode = n.namedChildren.find((c) => c.type === 'command_name' || c.type === 'command_name_expr');
+  const native = nameNode?.type === 'command_name_expr';
+  let name = nameNode?.text ?? '';
+  if (native && nameNode) {
+    const v = evaluate(nameNode.namedChildren[0] ?? nameNode);
+    name = v.kind === 'string' ? v.value : nameNode.text;
+  }
+  const elems = n.namedChildren.find((c) => c.type === 'command_elements')?.namedChildren.filter((c) => c.type !== 'command_argument_sep' && c.type !== 'redirection') ?? [];
+  const params: ParsedParam[] = [];
+  const args: ArgValue[] = [];
+  for (let i = 0; i < elems.length; i++) {
+    const e = elems[i]!;
+    if (e.type === 'command_parameter' && !native) {
+      const m = /^-([A-Za-z][A-Za-z0-9]*)(?::(.*))?$/s.exec(e.text);
+      const pname = m?.[1] ?? e.text.replace(/^-/, '');
+      if (m?.[2] !== undefined) {
+        params.push({ name: pname, value: m[2] === '$true' || m[2] === '$false' ? { kind: 'bool', value: m[2] === '$true' } : { kind: 'raw', text: m[2] } });
+        continue;
+      }
+      const next = elems[i + 1];
+      if (next && next.type !== 'command_parameter') {
+        params.push({ name: pname, value: evaluate(next) });
+        i++;
+      } else params.push({ name: pname, value: undefined });
+    } else args.push(evaluate(e));
+  }
+  return { name, native, params, args, text: n.text };
+}
+
+function collectCommands(n: Node, out: ParsedCommand[]): void {
+  if (n.type === 'command') out.push(readCommand(n));
+  for (const c of n.namedChildren) collectCommands(c, out);
+}
+
+function collectErrors(n: Node, out: string[]): void {
+  if (n.type === 'ERROR' || n.isMissing) out.push(`${n.isMissing ? 'missing' : 'syntax error'} at ${n.startIndex}: ${JSON.stringify(n.text.slice(0, 60))}`);
+  for (const c of n.children) if (c.hasError || c.isMissing || c.type === 'ERROR') collectErrors(c, out);
+}
+
+function statementOf(p: Node): ParsedStatement | undefined {
+  const commands: ParsedCommand[] = [];
+  let resultKey: string | undefined;
+  const assign = p.namedChildren.find((c) => c.type === 'assignment_expression');
+  if (assign) {
+    const left = assign.namedChildren.find((c) => c.type === 'left_assignment_expression');
+    const m = /^\$r\[(.*)\]$/s.exec(left?.text ?? '');
+    if (!m) return undefined; // $out = ..., preferences: wrapper plumbing
+    const k = m[1]!.trim();
+    resultKey = k.startsWith("'") && k.endsWith("'") ? unquote(k) : k;
+  }
+  collectCommands(p, commands);
+  if (commands.length === 0) return undefined;
+  return { ...(resultKey !== undefined ? { resultKey } : {}), commands, exitChecked: false };
+}
+
+export function parsePowerShell(text: string): ParsedScript {
+  const tree = getParser().parse(text);
+  const root = tree.rootNode;
+  const errors: string[] = [];
+  if (root.hasError) collectErrors(root, errors);
+  const commands: ParsedCommand[] = [];
+  collectCommands(root, commands);
+  const top = root.namedChildren.find((c) => c.type === 'statement_list');
+  const tryNode = top?.namedChildren.find((c) => c.type === 'try_statement');
+  const block = tryNode?.namedChildren.find((c) => c.type === 'statement_block');
+  const list = tryNode ? block?.namedChildren.find((c) => c.type === 'statement_list') : top;
+  const statements: ParsedStatement[] = [];
+  for (const s of list?.namedChildren ?? []) {
+    if (s.type === 'if_statement') {
+      const last = statements[statements.length - 1];
+      if (last && /\$LASTEXITCODE/i.test(s.text)) last.exitChecked = true;
+      continue;
+    }
+    if (s.type !== 'pipeline') continue;
+    const st = statementOf(s);
+    if (st) statements.push(st);
+  }
+  return { hasError: root.hasError || errors.length > 0, errors, commands, statements };
+}
+
+export function argText(v: ArgValue | undefined): string | undefined {
+  if (!v) return undefined;
+  if (v.kind === 'string' || v.kind === 'word') return v.value;
+  if (v.kind === 'number') return String(v.value);
+  if (v.kind === 'bool') return String(v.value);
+  return undefined;
+}
+
+export function argList(v: ArgValue | undefined): ArgValue[] {
+  if (!v) return [];
+  return v.kind === 'array' ? v.items : [v];
+}
