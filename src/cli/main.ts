@@ -12,6 +12,7 @@ import { runDemo } from './commands/demo.js';
 import { runInfo } from './commands/info.js';
 import { runCompartments } from './commands/compartments.js';
 import { runReport } from './commands/report.js';
+import { runCaptureCommand, runDoctor, runLiveCompartments, runProfiles, runSessions, type CaptureArgs } from './commands/capture.js';
 
 export type MainContext = Omit<CliContext, 'logger'>;
 
@@ -23,7 +24,11 @@ type Selected =
   | { cmd: 'info'; input: string; json: boolean }
   | { cmd: 'demo'; out: string }
   | { cmd: 'report'; input: string; snapshot: string | undefined; format: 'text' | 'json' | 'html'; output: string | undefined; compartment: number | undefined; top: number }
-  | { cmd: 'compartments'; snapshot: string; json: boolean };
+  | { cmd: 'compartments'; snapshot: string | undefined; json: boolean; simulate: boolean }
+  | ({ cmd: 'capture' } & CaptureArgs)
+  | { cmd: 'sessions'; action: 'list' | 'cleanup'; force: boolean; json: boolean; simulate: boolean }
+  | { cmd: 'profiles'; action: 'list' | 'show'; name: string | undefined }
+  | { cmd: 'doctor'; json: boolean; simulate: boolean };
 
 interface Globals {
   verbose: boolean;
@@ -66,9 +71,52 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       selected = { cmd: 'report', input: a.input, snapshot: a.snapshot, format: a.format as 'text' | 'json' | 'html', output: a.output, compartment: a.compartment, top: a.top };
     })
     .command('compartments', 'the host\'s network compartments joined with containers and HNS endpoints', (c) => c
-      .option('snapshot', { type: 'string', demandOption: true, describe: '<snapshot.json>' })
+      .option('snapshot', { type: 'string', describe: '<snapshot.json> (default: ask the live or --simulate host)' })
+      .option('simulate', { type: 'boolean', default: false, describe: 'use the built-in simulated container host' })
       .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' }),
-    (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json }; })
+    (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json, simulate: a.simulate }; })
+    .command('capture', 'capture on this Windows host (or --simulate): preflight, snapshot, session, report', (c) => c
+      .option('profile', { type: 'string', describe: '<name | file.yaml> (default container; see wnvcap profiles list)' })
+      .option('duration', { type: 'string', describe: '<time> e.g. 60s, 5m (profile default)' })
+      .option('max-size', { type: 'string', describe: '<size> ETL size cap, e.g. 512MB' })
+      .option('truncate', { type: 'string', describe: '<bytes> per packet, 0 = whole packets' })
+      .option('ip', { type: 'string', array: true, describe: '<address> capture only these IPs (repeat or comma list)' })
+      .option('protocol', { type: 'string', array: true, describe: '<tcp | udp | icmp | number>' })
+      .option('mac', { type: 'string', array: true, describe: '<MAC address>' })
+      .option('ethertype', { type: 'string', array: true, describe: '<0x0800 | number>' })
+      .option('capture-type', { type: 'string', describe: '{physical | switch | both}' })
+      .option('backend', { type: 'string', describe: '{auto | netevent | pktmon | netsh}' })
+      .option('out', { type: 'string', default: '.', describe: '<dir> where the run folder is made' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the PowerShell scripts, in order, and change nothing' })
+      .option('simulate', { type: 'boolean', default: false, describe: 'capture on the built-in simulated container host (also WNVCAP_SIMULATE=1)' })
+      .option('force', { type: 'boolean', default: false, describe: 'remove a capture session wnvcap did not start; ignore low disk space' })
+      .example('wnvcap capture --profile container --duration 2m --ip 172.28.183.201', '')
+      .example('wnvcap capture --dry-run --backend pktmon', ''),
+    (a) => {
+      const opt = <T>(v: T | undefined): T | undefined => v;
+      selected = {
+        cmd: 'capture', profile: a.profile, out: a.out, dryRun: a.dryRun, simulate: a.simulate, force: a.force,
+        ...(opt(a.duration) !== undefined ? { duration: a.duration! } : {}), ...(a.maxSize !== undefined ? { maxSize: a.maxSize } : {}),
+        ...(a.truncate !== undefined ? { truncate: a.truncate } : {}), ...(a.ip !== undefined ? { ip: a.ip.map(String) } : {}),
+        ...(a.protocol !== undefined ? { protocol: a.protocol.map(String) } : {}), ...(a.mac !== undefined ? { mac: a.mac.map(String) } : {}),
+        ...(a.ethertype !== undefined ? { ethertype: a.ethertype.map(String) } : {}), ...(a.captureType !== undefined ? { captureType: a.captureType } : {}),
+        ...(a.backend !== undefined ? { backend: a.backend } : {}),
+      };
+    })
+    .command('sessions <action>', 'list capture sessions, or clean up sessions a killed wnvcap left', (c) => c
+      .positional('action', { choices: ['list', 'cleanup'] as const, demandOption: true })
+      .option('force', { type: 'boolean', default: false, describe: 'cleanup: also sessions of live wnvcap processes and sessions wnvcap did not start' })
+      .option('simulate', { type: 'boolean', default: false, describe: 'the built-in simulated host' })
+      .option('json', { type: 'boolean', default: false }),
+    (a) => { selected = { cmd: 'sessions', action: a.action as 'list' | 'cleanup', force: a.force, json: a.json, simulate: a.simulate }; })
+    .command('profiles <action> [name]', 'list capture profiles, or show one', (c) => c
+      .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
+      .positional('name', { type: 'string' }),
+    (a) => { selected = { cmd: 'profiles', action: a.action as 'list' | 'show', name: a.name }; })
+    .command('doctor', 'check this host for capturing, with remedies', (c) => c
+      .option('simulate', { type: 'boolean', default: false })
+      .option('json', { type: 'boolean', default: false }),
+    (a) => { selected = { cmd: 'doctor', json: a.json, simulate: a.simulate }; })
     .command('demo', 'write a simulated capture (synthetic ETL) and decode it', (c) => c
       .option('out', { type: 'string', default: 'wnvcap-demo', describe: '<dir> for the simulated files' }),
     (a) => { selected = { cmd: 'demo', out: a.out }; })
@@ -119,7 +167,17 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         if (selected.compartment !== undefined && !Number.isInteger(selected.compartment)) throw new UsageError('--compartment must be a whole number');
         return await runReport(selected, ctx);
       case 'compartments':
-        return await runCompartments(selected, ctx);
+        return selected.snapshot !== undefined ? await runCompartments({ snapshot: selected.snapshot, json: selected.json }, ctx) : await runLiveCompartments(selected, ctx);
+      case 'capture': {
+        const { cmd: _c, ...args } = selected;
+        return await runCaptureCommand(args, ctx);
+      }
+      case 'sessions':
+        return await runSessions(selected, ctx);
+      case 'profiles':
+        return await runProfiles(selected, ctx);
+      case 'doctor':
+        return await runDoctor(selected, ctx);
     }
   } catch (e) {
     if (isAppError(e)) {

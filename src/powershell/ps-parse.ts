@@ -44,6 +44,8 @@ export interface ParsedCommand {
 export interface ParsedStatement {
   /** `$r['key'] = @(...)` */
   resultKey?: string;
+  /** The assigned value's text when it runs no command (an expression such as $env:COMPUTERNAME). */
+  expression?: string;
   commands: ParsedCommand[];
   /** Followed by `if ($LASTEXITCODE -ne 0) { throw ... }`. */
   exitChecked: boolean;
@@ -204,7 +206,11 @@ function statementOf(p: Node): ParsedStatement | undefined {
     resultKey = k.startsWith("'") && k.endsWith("'") ? unquote(k) : k;
   }
   collectCommands(p, commands);
-  if (commands.length === 0) return undefined;
+  if (commands.length === 0) {
+    if (resultKey === undefined) return undefined;
+    const value = assign?.namedChildren.find((c) => c.type === 'pipeline')?.text ?? '';
+    return { resultKey, expression: value.replace(/^@\(([\s\S]*)\)$/, '$1'), commands, exitChecked: false };
+  }
   return { ...(resultKey !== undefined ? { resultKey } : {}), commands, exitChecked: false };
 }
 

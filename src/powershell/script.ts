@@ -52,7 +52,9 @@ export interface Statement {
   stages: readonly (PsCommand | NativeCall)[];
   /** Ignore this statement's errors (-ErrorAction SilentlyContinue on cmdlets / no check on exit code). */
   tolerateErrors?: boolean;
-  comment?: string;
+  comment?: string | undefined;
+  /** A trusted expression written by wnvcap, for statements without commands ($r['k'] = @(expr)). */
+  expression?: string;
 }
 
 /** One step: statements run in order inside the envelope; the first error that is not tolerated ends it. */
@@ -73,7 +75,7 @@ function renderStatement(s: Statement): string {
     }
     return st.render();
   });
-  const body = stages.join(' | ');
+  const body = s.stages.length === 0 && s.expression !== undefined ? s.expression : stages.join(' | ');
   const native = s.stages[0] instanceof NativeCall;
   const lines: string[] = [];
   if (s.comment) lines.push(`# ${s.comment.replace(/[\r\n]+/g, ' ')}`);

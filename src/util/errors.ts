@@ -13,7 +13,7 @@ export const EXIT = {
 } as const;
 
 export interface AppErrorOptions {
-  hint?: string;
+  hint?: string | undefined;
   cause?: unknown;
 }
 

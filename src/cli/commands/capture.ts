@@ -1,0 +1,227 @@
+/**
+ * `wnvcap capture`, `wnvcap sessions list|cleanup`, `wnvcap profiles list|show`, `wnvcap doctor`:
+ * the capture on a host (the local Windows host, or the built-in simulated host with --simulate
+ * or WNVCAP_SIMULATE=1).
+ */
+import { join } from 'node:path';
+import { cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
+import { defaultStateDir, leaseAlive, readLeases, removeLease } from '../../capture/lease.js';
+import { newRunId, planScripts, runCapture } from '../../capture/lifecycle.js';
+import { resolveCaptureOptions, type RawCaptureOptions } from '../../capture/options.js';
+import { DEFAULT_PROFILE, listProfiles, loadProfile } from '../../capture/profiles.js';
+import type { PsRunner } from '../../remote/runner.js';
+import { SimHost } from '../../sim/sim-host.js';
+import { SNAPSHOT_SCHEMA } from '../../topology/snapshot.js';
+import { buildTopology } from '../../topology/topology.js';
+import { RemoteError } from '../../util/errors.js';
+import { APPLICATION } from '../../version.js';
+import type { CliContext } from '../context.js';
+import { compartmentsJson, renderCompartments } from './compartments.js';
+
+export interface HostArgs {
+  simulate: boolean;
+}
+
+export function simulateRequested(a: HostArgs, ctx: CliContext): boolean {
+  return a.simulate || ctx.env['WNVCAP_SIMULATE'] === '1';
+}
+
+/**
+ * Where leases live: WNVCAP_STATE_DIR, else %ProgramData%\wnvcap (~/.wnvcap elsewhere); the
+ * simulated host keeps its state and leases in ./.wnvcap-sim so a demo writes nothing else.
+ */
+export function stateDirFor(a: HostArgs, ctx: CliContext): string {
+  if (ctx.env['WNVCAP_STATE_DIR']) return ctx.env['WNVCAP_STATE_DIR'];
+  return simulateRequested(a, ctx) ? join(ctx.cwd, '.wnvcap-sim') : defaultStateDir(ctx.env);
+}
+
+export async function openRunner(a: HostArgs, ctx: CliContext): Promise<PsRunner> {
+  if (simulateRequested(a, ctx)) return new SimHost({ stateFile: join(stateDirFor(a, ctx), 'sim-host.json') });
+  if (process.platform !== 'win32') {
+    throw new RemoteError('capturing needs a Windows host (NetEventPacketCapture, pktmon or netsh)', { hint: 'add --simulate to run on the built-in simulated container host' });
+  }
+  const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
+  return new LocalPowerShellRunner();
+}
+
+export interface CaptureArgs extends HostArgs, RawCaptureOptions {
+  profile: string | undefined;
+  out: string;
+  dryRun: boolean;
+  force: boolean;
+}
+
+export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promise<number> {
+  const profile = await loadProfile(a.profile ?? DEFAULT_PROFILE);
+  const flags: RawCaptureOptions = {};
+  for (const k of ['duration', 'maxSize', 'truncate', 'ip', 'protocol', 'mac', 'ethertype', 'captureType', 'backend'] as const) {
+    if (a[k] !== undefined) (flags as Record<string, unknown>)[k] = a[k];
+  }
+  const sim = simulateRequested(a, ctx);
+  const o = resolveCaptureOptions(profile, flags, { out: a.out, dryRun: a.dryRun, simulate: sim, force: a.force });
+  if (o.dryRun) {
+    const runId = newRunId();
+    const runDir = join(o.out, `run-${runId}`);
+    ctx.stdout(`# wnvcap capture --dry-run: the scripts a capture with profile "${profile.name}" runs, in order (nothing is changed)\n`);
+    ctx.stdout(`# backend: ${o.backend === 'auto' ? 'auto (netevent shown; the preflight picks pktmon or netsh where NetEventPacketCapture is missing)' : o.backend}\n\n`);
+    for (const { step, text } of planScripts(o, runId, runDir)) {
+      ctx.stdout(`# ---- step ${step.name}: ${step.description.replace(/[\r\n]+/g, ' ')}\n${text}\n\n`);
+    }
+    return 0;
+  }
+  const runner = await openRunner(a, ctx);
+  const ac = new AbortController();
+  const onSignal = (sig: string): void => {
+    if (ac.signal.aborted) return;
+    ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`);
+    ac.abort();
+  };
+  const sigint = (): void => onSignal('SIGINT');
+  const sigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  let si: typeof import('systeminformation') | undefined;
+  try {
+    const res = await runCapture(o, {
+      runner, logger: ctx.logger, signal: ac.signal, stateDir: stateDirFor(a, ctx), application: APPLICATION,
+      ...(ctx.stderrIsTTY ? { progress: (t: string) => ctx.stderr(`\r${t}   `) } : {}),
+      freeBytes: async (path) => {
+        try {
+          si ??= await import('systeminformation');
+          const fs = await si.fsSize();
+          const best = fs.filter((f) => path.startsWith(f.mount)).sort((x, y) => y.mount.length - x.mount.length)[0];
+          return best?.available;
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    if (ctx.stderrIsTTY) ctx.stderr('\r\x1b[K');
+    const r = res.record;
+    ctx.stdout(`${r.simulated ? 'simulated host ' : ''}${r.host}: ${r.outcome}${r.stopReason ? ` (${r.stopReason})` : ''}; run folder ${res.runDir}\n`);
+    for (const w of r.warnings) ctx.logger.warn(w);
+    if (r.error) {
+      ctx.stderr(`error: ${r.error.message}\n`);
+      if (r.error.hint) ctx.stderr(`hint: ${r.error.hint}\n`);
+    }
+    if (r.files['report']) {
+      const { readFile } = await import('node:fs/promises');
+      ctx.stdout(`\n${await readFile(join(res.runDir, 'report.txt'), 'utf8')}`);
+    }
+    return res.exitCode;
+  } finally {
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    await runner.dispose();
+  }
+}
+
+export async function runSessions(a: HostArgs & { action: 'list' | 'cleanup'; force: boolean; json: boolean }, ctx: CliContext): Promise<number> {
+  const runner = await openRunner(a, ctx);
+  const stateDir = stateDirFor(a, ctx);
+  try {
+    const pre = await runner.run(preflightStep());
+    const sessions = (Array.isArray(pre.result['sessions']) ? pre.result['sessions'] : []) as Array<Record<string, unknown>>;
+    const leases = await readLeases(stateDir);
+    const rows = sessions.map((s) => {
+      const name = String(s['Name']);
+      const lease = leases.find((l) => l.session === name);
+      const owner = lease ? (leaseAlive(lease) ? `wnvcap pid ${lease.pid} (running)` : `wnvcap pid ${lease.pid} (gone)`) : name.startsWith('wnvcap-') ? 'wnvcap (no lease)' : 'not wnvcap';
+      return { name, status: String(s['SessionStatus'] ?? ''), file: String(s['LocalFilePath'] ?? ''), owner, orphaned: name.startsWith('wnvcap-') && !(lease && leaseAlive(lease)) };
+    });
+    const pkt = ((pre.result['pktmonStatus'] ?? []) as unknown[]).some((x) => /Running/i.test(String(x)));
+    const pktLease = leases.find((l) => l.backend === 'pktmon');
+    const netshLeases = leases.filter((l) => l.backend === 'netsh');
+    if (a.action === 'list') {
+      if (a.json) ctx.stdout(`${JSON.stringify({ host: runner.host, simulated: runner.simulated, sessions: rows, pktmonRunning: pkt, leases }, null, 2)}\n`);
+      else {
+        ctx.stdout(`${runner.simulated ? 'simulated host ' : ''}${runner.host}: ${rows.length} NetEventSession(s)${pkt ? ', pktmon capturing' : ''}\n`);
+        for (const r of rows) ctx.stdout(`  ${r.name}  ${r.status}  ${r.owner}${r.orphaned ? '  ORPHANED' : ''}  ${r.file}\n`);
+        for (const l of leases.filter((x) => !rows.some((r) => r.name === x.session))) ctx.stdout(`  lease ${l.session} (${l.backend}, pid ${l.pid}${leaseAlive(l) ? ', running' : ', gone'})\n`);
+      }
+      return 0;
+    }
+    let removed = 0;
+    for (const r of rows) {
+      if (!(r.orphaned || (a.force && r.name.startsWith('wnvcap-')) || (a.force && r.owner === 'not wnvcap'))) continue;
+      const res = await runner.run(cleanupStep(r.name));
+      if (res.ok) {
+        removed++;
+        await removeLease(stateDir, r.name);
+        ctx.stdout(`removed session ${r.name}\n`);
+      } else ctx.logger.warn(`could not remove ${r.name}: ${res.error?.message ?? ''}`);
+    }
+    if (pktLease && !leaseAlive(pktLease) && pkt) {
+      const res = await runner.run(pktmonStopStep());
+      if (res.ok) {
+        removed++;
+        await removeLease(stateDir, pktLease.session);
+        ctx.stdout('stopped pktmon capture left by a killed agent\n');
+      }
+    }
+    for (const l of netshLeases.filter((x) => !leaseAlive(x))) {
+      const res = await runner.run(netshStopStep(l.session));
+      if (res.ok) removed++;
+      await removeLease(stateDir, l.session);
+    }
+    for (const l of leases.filter((x) => !leaseAlive(x) && !rows.some((r) => r.name === x.session) && x.backend === 'netevent')) await removeLease(stateDir, l.session);
+    ctx.stdout(`${removed} session(s) removed${rows.some((r) => r.owner === 'not wnvcap') && !a.force ? '; sessions not started by wnvcap were left alone (use --force)' : ''}\n`);
+    return 0;
+  } finally {
+    await runner.dispose();
+  }
+}
+
+export async function runProfiles(a: { action: 'list' | 'show'; name: string | undefined }, ctx: CliContext): Promise<number> {
+  if (a.action === 'list') {
+    for (const p of await listProfiles()) ctx.stdout(`${p.name.padEnd(10)} ${p.description}\n`);
+    return 0;
+  }
+  const p = await loadProfile(a.name ?? DEFAULT_PROFILE);
+  const o = resolveCaptureOptions(p, {}, { out: '.', dryRun: true, simulate: false, force: false });
+  ctx.stdout(`${JSON.stringify({ name: p.name, description: p.description, file: p.file, values: p.values, resolved: { ...o, out: undefined, dryRun: undefined, simulate: undefined, force: undefined } }, null, 2)}\n`);
+  return 0;
+}
+
+export async function runDoctor(a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
+  const runner = await openRunner(a, ctx);
+  try {
+    const pre = await runner.run(preflightStep());
+    const r = pre.result;
+    const first = (k: string): unknown => (Array.isArray(r[k]) ? (r[k] as unknown[])[0] : r[k]);
+    const os = first('os') as Record<string, unknown> | undefined;
+    const build = Number(os?.['BuildNumber'] ?? 0);
+    const cmdlets = ((r['netEventCmdlets'] ?? []) as Array<Record<string, unknown>>).map((x) => String(x['Name']));
+    const sessions = (r['sessions'] ?? []) as Array<Record<string, unknown>>;
+    const checks = [
+      { check: 'elevated', ok: first('elevated') === true, remedy: 'run wnvcap as Administrator (or as SYSTEM)' },
+      { check: `Windows build ${build}`, ok: build >= 9600, remedy: 'Windows Server 2012 R2 or later is needed' },
+      { check: 'NetEventPacketCapture cmdlets', ok: cmdlets.includes('New-NetEventSession'), remedy: 'use --backend netsh or pktmon' },
+      { check: 'VmSwitch/VFP providers (Server 2022+)', ok: cmdlets.includes('Add-NetEventVmSwitchProvider'), remedy: 'optional: switch-level context needs Server 2022 or later' },
+      { check: 'pktmon (build 17763+)', ok: build >= 17763, remedy: 'drop capture needs Windows 10 1809 / Server 2019' },
+      { check: `no foreign capture session (${sessions.length} present)`, ok: sessions.every((s) => String(s['Name']).startsWith('wnvcap-')), remedy: 'inspect with Get-NetEventSession | Format-List; wnvcap refuses to touch it without --force' },
+      { check: 'PowerShell', ok: true, remedy: `${String(first('psEdition'))} ${String(first('psVersion'))}` },
+    ];
+    if (a.json) ctx.stdout(`${JSON.stringify({ host: runner.host, simulated: runner.simulated, checks }, null, 2)}\n`);
+    else {
+      ctx.stdout(`${runner.simulated ? 'simulated host ' : ''}${runner.host}\n`);
+      for (const c of checks) ctx.stdout(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${c.ok ? '' : `: ${c.remedy}`}\n`);
+    }
+    return checks.slice(0, 3).every((c) => c.ok) ? 0 : 4;
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** compartments on a live or simulated host (no --snapshot): runs the inventory step. */
+export async function runLiveCompartments(a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
+  const runner = await openRunner(a, ctx);
+  try {
+    const inv = await runner.run(inventoryStep());
+    const topo = buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.result });
+    ctx.stdout(a.json ? `${JSON.stringify(compartmentsJson(topo), null, 2)}\n` : renderCompartments(topo));
+    return 0;
+  } finally {
+    await runner.dispose();
+  }
+}
