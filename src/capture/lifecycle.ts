@@ -40,6 +40,8 @@ export interface CaptureContext {
   /** Called before each step (tests inject signals here). */
   beforeStep?: (name: string) => void;
   pollMs?: number;
+  /** Clock for the capture window (tests pass a fake one together with sleep). */
+  now?: () => number;
 }
 
 export interface StepRecord {
@@ -219,11 +221,12 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
     else await step(netshStartStep(session, etlPath, o));
     log.info(`capturing on ${ctx.runner.host}${ctx.runner.simulated ? ' (simulated host)' : ''} with ${backend} for ${o.durationMs / 1000} s into ${etlPath}`);
     // 4. wait
-    const t0 = Date.now();
+    const now = ctx.now ?? Date.now;
+    const t0 = now();
     const poll = ctx.pollMs ?? 1000;
     let lastSize = 0;
     for (;;) {
-      const elapsed = Date.now() - t0;
+      const elapsed = now() - t0;
       if (elapsed >= o.durationMs) {
         record.stopReason = 'duration reached';
         break;
@@ -235,9 +238,17 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
         break;
       }
       if (backend === 'netevent') {
-        const st = await step(statusStep(session, etlPath), { allowFail: true });
+        let st: StepResult;
+        try {
+          st = await step(statusStep(session, etlPath), { allowFail: true });
+        } catch (e) {
+          if (!(e instanceof CancelledError)) throw e;
+          record.stopReason = 'interrupted (Ctrl-C / SIGTERM): stopped early';
+          record.outcome = 'stopped-by-signal';
+          break;
+        }
         const size = Number(asArray(st.result['file'])[0]?.['Length'] ?? lastSize);
-        const e = (Date.now() - t0) / 1000;
+        const e = (now() - t0) / 1000;
         ctx.progress?.(`${ctx.runner.host}: ${e.toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s, ${(size / 1048576).toFixed(1)} MB, ${((size - lastSize) / 1048576 / (poll / 1000)).toFixed(2)} MB/s`);
         lastSize = size;
         if (size >= o.maxSizeMB * 1048576) {
@@ -245,7 +256,7 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
           break;
         }
         record.steps.pop(); // keep run.json short: status polls are not steps worth keeping
-      } else ctx.progress?.(`${ctx.runner.host}: ${((Date.now() - t0) / 1000).toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s`);
+      } else ctx.progress?.(`${ctx.runner.host}: ${((now() - t0) / 1000).toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s`);
     }
   } catch (e) {
     exitCode = e instanceof CancelledError ? 130 : isAppError(e) ? e.exitCode : 1;
@@ -313,15 +324,29 @@ async function stopAndRemove(ctx: CaptureContext, backend: Exclude<Backend, 'aut
       if (r.ok) return { sessionRemoved: true, detail: `${backend} session stopped and removed` };
       last = r.error?.message ?? 'failed';
       rec.error = last;
-      if (/not found|no .*session|no trace session|not running/i.test(last)) return { sessionRemoved: true, detail: `already gone: ${last}` };
     } catch (e) {
       rec.durationMs = Date.now() - t0;
       last = (e as Error).message;
       rec.error = last;
     }
     log.warn(`stop attempt ${attempt} failed: ${last}`);
+    // The stop may have failed because there is nothing left to stop: ask the host.
+    if (await verifyGone(ctx, backend, session)) return { sessionRemoved: true, detail: `no longer present after: ${last}` };
   }
   return { sessionRemoved: false, detail: last };
+}
+
+/** True when the host shows no capture of ours any more. */
+async function verifyGone(ctx: CaptureContext, backend: Exclude<Backend, 'auto'>, session: string): Promise<boolean> {
+  try {
+    const r = await ctx.runner.run(preflightStep());
+    if (!r.ok) return false;
+    if (backend === 'netevent') return !asArray(r.result['sessions']).some((s) => s['Name'] === session);
+    if (backend === 'pktmon') return !asArray(r.result['pktmonStatus']).some((x) => /Running/i.test(String(x)));
+    return !asArray(r.result['netshStatus']).some((x) => /Running/i.test(String(x)));
+  } catch {
+    return false;
+  }
 }
 
 function chooseBackend(asked: Backend, cmdlets: Set<string>, build: number): Exclude<Backend, 'auto'> {
