@@ -54,7 +54,8 @@ for (const backend of ['netevent', 'pktmon', 'netsh']) {
     assert.ok(points.length >= 10, `${points.length} fault points`);
     let cases = 0;
     for (const pt of points) {
-      for (const kind of ['error', 'die'] as const) {
+      for (const kind of ['error', 'die', 'hang'] as const) {
+        // error: the cmdlet fails; die: PowerShell itself dies; hang: the invocation times out.
         const fault: SimFault = kind === 'error' ? { kind, command: pt.command, nth: pt.nth, message: `injected failure at ${pt.command}` } : { kind, command: pt.command, nth: pt.nth };
         const host = new SimHost({ faults: [fault] });
         const r = await capture(backend, host);
@@ -73,7 +74,7 @@ for (const backend of ['netevent', 'pktmon', 'netsh']) {
         cases++;
       }
     }
-    assert.equal(cases, points.length * 2);
+    assert.equal(cases, points.length * 3);
   });
 }
 
