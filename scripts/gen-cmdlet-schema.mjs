@@ -20,6 +20,11 @@ export const EMITTED = [
   // Core
   'Get-Command', 'Get-Item', 'New-Item', 'Test-Path', 'Select-Object', 'Where-Object', 'ConvertTo-Json', 'Get-CimInstance',
   'Start-Sleep', 'Remove-Item', 'Get-Module', 'Out-Null',
+  // Remoting
+  'New-PSSession', 'Invoke-Command', 'Remove-PSSession', 'Copy-Item', 'ConvertTo-SecureString', 'New-Object', 'New-PSSessionOption', 'Get-FileHash',
+  // Scheduling
+  'New-ScheduledTaskAction', 'New-ScheduledTaskTrigger', 'New-ScheduledTaskPrincipal', 'New-ScheduledTaskSettingsSet', 'Register-ScheduledTask',
+  'Unregister-ScheduledTask', 'Get-ScheduledTask', 'Get-ScheduledTaskInfo', 'Start-ScheduledTask', 'New-TimeSpan', 'Get-Date',
 ];
 const out = { generatedBy: 'scripts/gen-cmdlet-schema.mjs', source: 'shared/docs/cmdlet-reference.json', commonParameters: ref.commonParameters, cmdlets: {} };
 const missing = [];

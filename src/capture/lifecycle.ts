@@ -16,6 +16,7 @@ import { convertEtlToPcapng } from '../pcapng/etl-to-pcapng.js';
 import { openFileSink } from '../pcapng/file-sink.js';
 import { renderStep, type Step } from '../powershell/script.js';
 import type { PsRunner, StepResult } from '../remote/runner.js';
+import type { FetchingRunner } from '../remote/remote-runner.js';
 import { loadHtmlAssets } from '../report/assets.js';
 import { renderHtml } from '../report/html.js';
 import { renderText } from '../report/text.js';
@@ -73,6 +74,8 @@ export interface RunRecord {
   cleanup?: { sessionRemoved: boolean; detail: string };
   files: Record<string, string>;
   packets?: number;
+  /** A remote host's capture, copied back and verified. */
+  fetched?: { bytes: number; sha256: string };
 }
 
 export interface CaptureResult {
@@ -113,7 +116,10 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
   const runId = newRunId();
   const runDir = resolve(o.out, `run-${runId}`);
   await mkdir(runDir, { recursive: true });
-  const etlPath = join(runDir, 'capture.etl');
+  const localEtl = join(runDir, 'capture.etl');
+  // Remote host: the session writes on the host; the file is fetched (and verified) after stop.
+  const remote = 'fetch' in ctx.runner ? (ctx.runner as FetchingRunner) : undefined;
+  const etlPath = remote ? `${remote.remoteDir}${remote.remoteDir.includes('\\') ? '\\' : '/'}run-${runId}${remote.remoteDir.includes('\\') ? '\\' : '/'}capture.etl` : localEtl;
   const session = `wnvcap-${runId}`;
   // wnvcap.log in the run folder: JSON lines at debug level, next to what the console shows.
   const fileTransport = new winston.transports.File({
@@ -268,13 +274,31 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
     if (record.cleanup?.sessionRemoved) await removeLease(ctx.stateDir, session);
     await saveRecord();
   }
-  // 5. decode and report what was captured, even after a failure.
-  const etlSize = await stat(etlPath).then((s) => s.size, () => 0);
+  // 5. bring the file back from a remote host (verified), then decode and report, even after a failure.
+  if (remote && record.cleanup?.sessionRemoved) {
+    const t0 = Date.now();
+    const rec: StepRecord = { name: 'fetch', description: `copy ${etlPath} from ${ctx.runner.host}`, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
+    record.steps.push(rec);
+    try {
+      const f = await remote.fetch(etlPath, localEtl);
+      rec.ok = true;
+      record.fetched = { bytes: f.bytes, sha256: f.sha256 };
+    } catch (e) {
+      rec.error = (e as Error).message;
+      record.warnings.push((e as Error).message);
+      if (record.outcome === 'running') record.outcome = 'failed';
+      record.error ??= { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
+      if (exitCode === 0) exitCode = 4;
+    }
+    rec.durationMs = Date.now() - t0;
+    await saveRecord();
+  }
+  const etlSize = await stat(localEtl).then((s) => s.size, () => 0);
   if (etlSize > 0) {
     record.files['etl'] = 'capture.etl';
     try {
       const sink = await openFileSink(join(runDir, 'capture.pcapng'));
-      const conv = await convertEtlToPcapng(() => openFileSource(etlPath), sink, { application: ctx.application });
+      const conv = await convertEtlToPcapng(() => openFileSource(localEtl), sink, { application: ctx.application });
       await sink.close();
       record.files['pcapng'] = 'capture.pcapng';
       record.packets = conv.stats.packets;
@@ -284,7 +308,7 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
       } catch {
         topo = undefined;
       }
-      const report = await analyzeCapture(() => openFileSource(etlPath), topo, { application: ctx.application, filters: record.filters });
+      const report = await analyzeCapture(() => openFileSource(localEtl), topo, { application: ctx.application, filters: record.filters });
       await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));
       await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
       await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -17,7 +17,8 @@ import { runCaptureCommand, runDoctor, runLiveCompartments, runProfiles, runSess
 export type MainContext = Omit<CliContext, 'logger'>;
 
 const EPILOG = `Exit codes: 0 ok (warnings on stderr), 1 unexpected error (a bug), 2 bad flags or arguments,
-3 unreadable input (not an ETL file, or damaged before any packet), 4 PowerShell failed, 130 Ctrl-C.`;
+3 unreadable input (not an ETL file, or damaged before any packet), 4 PowerShell failed (fleet: no host
+succeeded), 5 fleet: some hosts failed, 130 Ctrl-C.`;
 
 type Selected =
   | { cmd: 'decode'; input: string; output: string; compat: boolean; json: boolean }
@@ -90,6 +91,17 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the PowerShell scripts, in order, and change nothing' })
       .option('simulate', { type: 'boolean', default: false, describe: 'capture on the built-in simulated container host (also WNVCAP_SIMULATE=1)' })
       .option('force', { type: 'boolean', default: false, describe: 'remove a capture session wnvcap did not start; ignore low disk space' })
+      .option('computer', { type: 'string', array: true, describe: '<host> capture on these hosts over PowerShell remoting (repeat or comma list)' })
+      .option('computers-file', { type: 'string', describe: '<file> host names, one per line' })
+      .option('credential', { type: 'string', describe: '<user> for WinRM; password from WNVCAP_PASSWORD, --credential-file or a prompt' })
+      .option('credential-file', { type: 'string', describe: '<file> holding the password for --credential' })
+      .option('ssh', { type: 'boolean', default: false, describe: 'SSH remoting (PowerShell 7) instead of WinRM' })
+      .option('user', { type: 'string', describe: '<name> SSH user' })
+      .option('key', { type: 'string', describe: '<file> SSH private key' })
+      .option('port', { type: 'number', describe: '<n> WinRM or SSH port' })
+      .option('use-ssl', { type: 'boolean', default: false, describe: 'WinRM over HTTPS' })
+      .option('throttle', { type: 'number', default: 8, describe: '<n> hosts at once' })
+      .option('json', { type: 'boolean', default: false, describe: 'fleet: print one JSON document { hosts: [...] }' })
       .example('wnvcap capture --profile container --duration 2m --ip 172.28.183.201', '')
       .example('wnvcap capture --dry-run --backend pktmon', ''),
     (a) => {
@@ -101,6 +113,10 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         ...(a.protocol !== undefined ? { protocol: a.protocol.map(String) } : {}), ...(a.mac !== undefined ? { mac: a.mac.map(String) } : {}),
         ...(a.ethertype !== undefined ? { ethertype: a.ethertype.map(String) } : {}), ...(a.captureType !== undefined ? { captureType: a.captureType } : {}),
         ...(a.backend !== undefined ? { backend: a.backend } : {}),
+        ...(a.computer !== undefined ? { computers: a.computer.map(String) } : {}), ...(a.computersFile !== undefined ? { computersFile: a.computersFile } : {}),
+        ...(a.credential !== undefined ? { credential: a.credential } : {}), ...(a.credentialFile !== undefined ? { credentialFile: a.credentialFile } : {}),
+        ssh: a.ssh, ...(a.user !== undefined ? { user: a.user } : {}), ...(a.key !== undefined ? { key: a.key } : {}), ...(a.port !== undefined ? { port: a.port } : {}),
+        useSsl: a.useSsl, throttle: a.throttle, json: a.json,
       };
     })
     .command('sessions <action>', 'list capture sessions, or clean up sessions a killed wnvcap left', (c) => c

@@ -55,6 +55,8 @@ export interface Statement {
   comment?: string | undefined;
   /** A trusted expression written by wnvcap, for statements without commands ($r['k'] = @(expr)). */
   expression?: string;
+  /** Assign the pipeline's output to this variable ($name = ...), e.g. a remoting session. */
+  assign?: string;
 }
 
 /** One step: statements run in order inside the envelope; the first error that is not tolerated ends it. */
@@ -62,6 +64,8 @@ export interface Step {
   name: string;
   description: string;
   statements: Statement[];
+  /** Uses PowerShell 7-only parameters (SSH remoting): never sent to Windows PowerShell 5.1. */
+  requiresPs7?: boolean;
 }
 
 export function stmt(stages: PsCommand | NativeCall | readonly (PsCommand | NativeCall)[], opts: Omit<Statement, 'stages'> = {}): Statement {
@@ -79,7 +83,10 @@ function renderStatement(s: Statement): string {
   const native = s.stages[0] instanceof NativeCall;
   const lines: string[] = [];
   if (s.comment) lines.push(`# ${s.comment.replace(/[\r\n]+/g, ' ')}`);
-  if (s.resultKey !== undefined) {
+  if (s.assign !== undefined) {
+    if (!/^(global:)?[A-Za-z][A-Za-z0-9]*$/.test(s.assign)) throw new Error(`invalid variable name ${s.assign}`);
+    lines.push(`$${s.assign} = ${body}`);
+  } else if (s.resultKey !== undefined) {
     lines.push(`$r[${renderValue(s.resultKey)}] = @(${body}${native ? ' 2>&1' : ''})`);
   } else lines.push(native ? `${body} 2>&1 | Out-Null` : body);
   if (native && !s.tolerateErrors) lines.push(`if ($LASTEXITCODE -ne 0) { throw ${renderValue(`${(s.stages[0] as NativeCall).program} exited with code `)} + $LASTEXITCODE }`);

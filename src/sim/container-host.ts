@@ -155,11 +155,11 @@ interface Appearance {
   compartment: number;
 }
 
-export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: number } = {}): ContainerHostCapture {
+export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: number; startTime?: bigint } = {}): ContainerHostCapture {
   const ps = opts.ps ?? '7';
   const scale = opts.scale ?? 1;
   const chunks: Uint8Array[] = [];
-  const w = new EtlWriter({ cpus: 2, bufferSize: 32768, osBuild: 20348, loggerName: 'wnvcap-sim', logFileName: 'C:\\ProgramData\\wnvcap\\runs\\sim\\capture.etl' }, (c) => chunks.push(c));
+  const w = new EtlWriter({ cpus: 2, bufferSize: 32768, osBuild: 20348, ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}), loggerName: 'wnvcap-sim', logFileName: 'C:\\ProgramData\\wnvcap\\runs\\sim\\capture.etl' }, (c) => chunks.push(c));
   const truth: ContainerHostTruth = {
     compartments: {}, flows: {}, packets: 0, retransmissions: 0, resets: 0, synUnanswered: 0, dnsQueries: 0, nxdomain: [], drops: [], paths: {}, overlayFlowCompartments: {},
   };

@@ -320,7 +320,10 @@ export class SimHost implements PsRunner {
   }
 
   private writeEtl(path: string): void {
-    const cap = containerHostCapture({ ps: this.state.psEdition === 'Desktop' ? '5.1' : '7', scale: this.o.scale ?? 4 });
+    // The session started when Start-NetEventSession ran: its capture carries that time.
+    const started = this.state.sessions.find((x) => x.localFilePath === path)?.startedAt ?? Date.now();
+    const startTime = BigInt(started) * 10000n + 116444736000000000n;
+    const cap = containerHostCapture({ ps: this.state.psEdition === 'Desktop' ? '5.1' : '7', scale: this.o.scale ?? 4, startTime });
     try {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, cap.etl);

@@ -3,7 +3,13 @@
  * the capture on a host (the local Windows host, or the built-in simulated host with --simulate
  * or WNVCAP_SIMULATE=1).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CaptureOptions } from '../../capture/options.js';
+import { runFleet } from '../../remote/fleet.js';
+import { RemoteRunner, type FetchingRunner } from '../../remote/remote-runner.js';
+import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
+import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
 import { cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
 import { defaultStateDir, leaseAlive, readLeases, removeLease } from '../../capture/lease.js';
 import { newRunId, planScripts, runCapture } from '../../capture/lifecycle.js';
@@ -13,7 +19,7 @@ import type { PsRunner } from '../../remote/runner.js';
 import { SimHost } from '../../sim/sim-host.js';
 import { SNAPSHOT_SCHEMA } from '../../topology/snapshot.js';
 import { buildTopology } from '../../topology/topology.js';
-import { RemoteError } from '../../util/errors.js';
+import { RemoteError, UsageError } from '../../util/errors.js';
 import { APPLICATION } from '../../version.js';
 import type { CliContext } from '../context.js';
 import { compartmentsJson, renderCompartments } from './compartments.js';
@@ -49,6 +55,17 @@ export interface CaptureArgs extends HostArgs, RawCaptureOptions {
   out: string;
   dryRun: boolean;
   force: boolean;
+  computers?: string[];
+  computersFile?: string;
+  credential?: string;
+  credentialFile?: string;
+  ssh?: boolean;
+  user?: string;
+  key?: string;
+  port?: number;
+  useSsl?: boolean;
+  throttle?: number;
+  json?: boolean;
 }
 
 export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promise<number> {
@@ -69,6 +86,8 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
     }
     return 0;
   }
+  const targets = await fleetTargets(a);
+  if (targets.length > 0) return runFleetCommand(a, o, targets, ctx);
   const runner = await openRunner(a, ctx);
   const ac = new AbortController();
   const onSignal = (sig: string): void => {
@@ -105,7 +124,6 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
       if (r.error.hint) ctx.stderr(`hint: ${r.error.hint}\n`);
     }
     if (r.files['report']) {
-      const { readFile } = await import('node:fs/promises');
       ctx.stdout(`\n${await readFile(join(res.runDir, 'report.txt'), 'utf8')}`);
     }
     return res.exitCode;
@@ -113,6 +131,99 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     await runner.dispose();
+  }
+}
+
+/** Host names from --computer (repeatable, comma lists) and --computers-file (one per line, # comments). */
+export async function fleetTargets(a: CaptureArgs): Promise<string[]> {
+  const names = (a.computers ?? []).flatMap((c) => c.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (a.computersFile) {
+    let text: string;
+    try {
+      text = await readFile(a.computersFile, 'utf8');
+    } catch {
+      throw new UsageError(`--computers-file: cannot read ${a.computersFile}`);
+    }
+    names.push(...text.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean));
+  }
+  for (const n of names) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$|^\[?[0-9a-fA-F:.]+\]?$/.test(n)) throw new UsageError(`--computer: "${n}" is not a host name or IP address`);
+  }
+  return [...new Set(names)];
+}
+
+/** The password for --credential: WNVCAP_PASSWORD, --credential-file, or a prompt without echo. */
+async function readPassword(a: CaptureArgs, ctx: CliContext): Promise<string> {
+  if (ctx.env['WNVCAP_PASSWORD'] !== undefined) return ctx.env['WNVCAP_PASSWORD'];
+  if (a.credentialFile) {
+    try {
+      return (await readFile(a.credentialFile, 'utf8')).replace(/\r?\n$/, '');
+    } catch {
+      throw new UsageError(`--credential-file: cannot read ${a.credentialFile}`);
+    }
+  }
+  if (!process.stdin.isTTY) throw new UsageError('--credential needs a password: set WNVCAP_PASSWORD, use --credential-file, or run in a terminal to be asked');
+  ctx.stderr(`password for ${a.credential}: `);
+  return new Promise((res) => {
+    const stdin = process.stdin;
+    stdin.setRawMode(true);
+    let pw = '';
+    const on = (b: Buffer): void => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false);
+          stdin.off('data', on);
+          stdin.pause();
+          ctx.stderr('\n');
+          res(pw);
+          return;
+        }
+        if (ch === '\u0003') process.exit(130);
+        if (ch === '\u007f') pw = pw.slice(0, -1);
+        else pw += ch;
+      }
+    };
+    stdin.on('data', on);
+    stdin.resume();
+  });
+}
+
+async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[], ctx: CliContext): Promise<number> {
+  const throttle = a.throttle ?? 8;
+  if (!Number.isInteger(throttle) || throttle < 1 || throttle > 256) throw new UsageError('--throttle must be a whole number from 1 to 256');
+  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)) throw new UsageError('--port must be 1-65535');
+  if (a.ssh && a.credential) throw new UsageError('--credential is for WinRM; SSH remoting uses --user and --key (key authentication)');
+  const cred = a.credential ? { user: a.credential, password: await readPassword(a, ctx) } : undefined;
+  const sim = simulateRequested(a, ctx);
+  const stateDir = stateDirFor(a, ctx);
+  const runners: FetchingRunner[] = [];
+  for (const host of names) {
+    const target = { host, transport: a.ssh ? ('ssh' as const) : ('winrm' as const), ...(a.port ? { port: a.port } : {}), ...(a.useSsl ? { useSsl: true } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { keyFile: a.key } : {}) };
+    if (sim) runners.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDir, 'fleet-disks'), cred));
+    else {
+      if (process.platform !== 'win32' && !a.ssh) throw new RemoteError('WinRM remoting is driven from a Windows agent', { hint: 'use --ssh (PowerShell 7 on this machine) or --simulate' });
+      const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
+      runners.push(new RemoteRunner(new LocalPowerShellRunner(), target, cred));
+    }
+  }
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const r = await runFleet(runners, o, { throttle, logger: ctx.logger, signal: ac.signal, stateDir, application: APPLICATION });
+    if (r.report) {
+      await writeFile(join(r.fleetDir, 'report.txt'), renderFleetText(r, 20));
+      await writeFile(join(r.fleetDir, 'report.html'), renderFleetHtml(r));
+      await writeFile(join(r.fleetDir, 'report.json'), `${JSON.stringify(r.report, null, 2)}\n`);
+    }
+    if (a.json) {
+      ctx.stdout(`${JSON.stringify({ schema: r.schema, simulated: sim, fleetDir: r.fleetDir, maxConcurrent: r.maxConcurrent, hosts: r.hosts.map((h) => ({ host: h.host, status: h.status, phase: h.phase, files: h.files, packets: h.packets, error: h.error })) }, null, 2)}\n`);
+    } else ctx.stdout(renderFleetText(r, 20));
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }
 

@@ -1,0 +1,98 @@
+/**
+ * A PsRunner for another host: each capture step goes through the controller's PowerShell (one
+ * long-lived process per host, so the remoting session survives between steps) into
+ * Invoke-Command on the target. fetch() copies a file back, checks its SHA-256 against the
+ * remote hash, and only then removes the remote copy.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Step } from '../powershell/script.js';
+import { RemoteError } from '../util/errors.js';
+import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, type Credential, type RemoteTarget } from './remote-steps.js';
+import { parseEnvelope, type PsRunner, type StepResult } from './runner.js';
+
+export interface FetchingRunner extends PsRunner {
+  /** Copies a file from the host, verifies it, removes the remote copy. */
+  fetch(remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }>;
+  /** Folder on the host where captures are written. */
+  readonly remoteDir: string;
+}
+
+export async function sha256File(path: string): Promise<{ hash: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    h.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { hash: h.digest('hex').toUpperCase(), bytes };
+}
+
+/** Remedies for the usual remoting failures (windows-capture.md 5.5). */
+export function remoteRemedy(message: string): string | undefined {
+  if (/WinRM cannot complete|cannot connect|failed to connect|No such host|unreachable/i.test(message)) return 'WinRM is not enabled or not reachable: run Enable-PSRemoting -Force on the host, open TCP 5985/5986, check the name';
+  if (/Access is denied/i.test(message)) return 'the account is not an administrator on the host (or UAC remote restrictions apply): use --credential with an admin account';
+  if (/TrustedHosts|HTTPS transport must be used/i.test(message)) return 'for IP addresses or workgroup hosts use --use-ssl, or add the host to WSMan:\\localhost\\Client\\TrustedHosts';
+  if (/second hop|double hop|delegat/i.test(message)) return 'credentials are not delegated to a third machine: wnvcap pulls files to the agent instead; do not point --out at a share from the host';
+  if (/already has a capture session/i.test(message)) return 'a capture session wnvcap did not start exists on the host: inspect it (Get-NetEventSession | Format-List) or pass --force';
+  if (/not enough space/i.test(message)) return 'free disk space on the host or lower --max-size';
+  if (/copy|hash/i.test(message)) return 'the capture is still on the host; copy it by hand (Copy-Item -FromSession) or run again';
+  return undefined;
+}
+
+export class RemoteRunner implements FetchingRunner {
+  readonly simulated = false;
+  private connected = false;
+  constructor(
+    private readonly controller: PsRunner,
+    private readonly target: RemoteTarget,
+    private readonly credential: Credential | undefined,
+    readonly remoteDir = 'C:\\ProgramData\\wnvcap\\runs',
+  ) {}
+
+  get host(): string {
+    return this.target.host;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.connected) return;
+    const r = await this.controller.run(openSessionStep(this.target, this.credential));
+    if (!r.ok) {
+      const msg = `cannot open a PowerShell session to ${this.target.host}: ${r.error?.message ?? 'unknown error'}`;
+      throw new RemoteError(msg, { host: this.target.host, hint: remoteRemedy(msg) });
+    }
+    this.connected = true;
+  }
+
+  async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+    await this.connect();
+    const r = await this.controller.run(remoteInvokeStep(step), opts);
+    if (!r.ok) return r;
+    const text = (r.result['remote'] as unknown[] | undefined)?.map(String).join('\n') ?? '';
+    const env = parseEnvelope(text);
+    if (!env) throw new RemoteError(`step ${step.name} on ${this.target.host} printed no result`, { host: this.target.host });
+    return env;
+  }
+
+  async fetch(remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
+    await this.connect();
+    const r = await this.controller.run(fetchFileStep(remotePath, localPath));
+    if (!r.ok) throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
+    const remoteHash = String((r.result['remoteHash'] as unknown[] | undefined)?.[0] ?? '').toUpperCase();
+    const local = await sha256File(localPath);
+    if (!remoteHash || remoteHash !== local.hash) throw new RemoteError(`the copy of ${remotePath} from ${this.target.host} does not match (sha256 ${local.hash} vs ${remoteHash}); the remote file was kept`, { host: this.target.host, hint: remoteRemedy('hash') });
+    await this.controller.run(removeRemoteFileStep(remotePath));
+    return { bytes: local.bytes, sha256: local.hash };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.connected) {
+      try {
+        await this.controller.run(closeSessionStep());
+      } catch {
+        // the controller may be gone
+      }
+    }
+    await this.controller.dispose();
+  }
+}
