@@ -12,6 +12,7 @@ import { runDemo } from './commands/demo.js';
 import { runInfo } from './commands/info.js';
 import { runCompartments } from './commands/compartments.js';
 import { runReport } from './commands/report.js';
+import { runAgentCommand, runSchedule, type ScheduleArgs } from './commands/schedule.js';
 import { runCaptureCommand, runDoctor, runLiveCompartments, runProfiles, runSessions, type CaptureArgs } from './commands/capture.js';
 
 export type MainContext = Omit<CliContext, 'logger'>;
@@ -29,7 +30,9 @@ type Selected =
   | ({ cmd: 'capture' } & CaptureArgs)
   | { cmd: 'sessions'; action: 'list' | 'cleanup'; force: boolean; json: boolean; simulate: boolean }
   | { cmd: 'profiles'; action: 'list' | 'show'; name: string | undefined }
-  | { cmd: 'doctor'; json: boolean; simulate: boolean };
+  | { cmd: 'doctor'; json: boolean; simulate: boolean }
+  | ({ cmd: 'schedule' } & ScheduleArgs)
+  | { cmd: 'agent'; plan: string; simulate: boolean };
 
 interface Globals {
   verbose: boolean;
@@ -102,6 +105,8 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('use-ssl', { type: 'boolean', default: false, describe: 'WinRM over HTTPS' })
       .option('throttle', { type: 'number', default: 8, describe: '<n> hosts at once' })
       .option('json', { type: 'boolean', default: false, describe: 'fleet: print one JSON document { hosts: [...] }' })
+      .option('keep', { type: 'number', describe: '<n> keep only the newest n run folders in --out (scheduled captures)' })
+      .option('max-disk', { type: 'number', describe: '<GB> keep the run folders in --out under this size' })
       .example('wnvcap capture --profile container --duration 2m --ip 172.28.183.201', '')
       .example('wnvcap capture --dry-run --backend pktmon', ''),
     (a) => {
@@ -117,6 +122,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         ...(a.credential !== undefined ? { credential: a.credential } : {}), ...(a.credentialFile !== undefined ? { credentialFile: a.credentialFile } : {}),
         ssh: a.ssh, ...(a.user !== undefined ? { user: a.user } : {}), ...(a.key !== undefined ? { key: a.key } : {}), ...(a.port !== undefined ? { port: a.port } : {}),
         useSsl: a.useSsl, throttle: a.throttle, json: a.json,
+        ...(a.keep !== undefined ? { keep: a.keep } : {}), ...(a.maxDisk !== undefined ? { maxDisk: a.maxDisk } : {}),
       };
     })
     .command('sessions <action>', 'list capture sessions, or clean up sessions a killed wnvcap left', (c) => c
@@ -129,6 +135,30 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
       .positional('name', { type: 'string' }),
     (a) => { selected = { cmd: 'profiles', action: a.action as 'list' | 'show', name: a.name }; })
+    .command('schedule <action> [name]', 'capture windows with Windows Task Scheduler: add, list, remove, run-now', (c) => c
+      .positional('action', { choices: ['add', 'list', 'remove', 'run-now'] as const, demandOption: true })
+      .positional('name', { type: 'string' })
+      .option('at', { type: 'string', describe: '<date-time> one window (or the first of --every)' })
+      .option('every', { type: 'string', describe: '<duration> repeat, e.g. 6h' })
+      .option('cron', { type: 'string', describe: '<expr> "M H * * *" or "M H * * DOW" (other crons: wnvcap agent)' })
+      .option('duration', { type: 'string', describe: '<window> e.g. 10m' })
+      .option('profile', { type: 'string' })
+      .option('keep', { type: 'number', describe: '<n> run folders kept' })
+      .option('max-disk', { type: 'number', describe: '<GB> disk budget for run folders' })
+      .option('computer', { type: 'string', array: true, describe: '<host> capture on these hosts' })
+      .option('out', { type: 'string', default: 'C:\\ProgramData\\wnvcap\\runs', describe: '<dir> for the run folders' })
+      .option('simulate', { type: 'boolean', default: false })
+      .option('json', { type: 'boolean', default: false }),
+    (a) => {
+      selected = {
+        cmd: 'schedule', action: a.action as ScheduleArgs['action'], name: a.name, at: a.at, every: a.every, cron: a.cron, duration: a.duration, profile: a.profile,
+        keep: a.keep, maxDisk: a.maxDisk, computers: a.computer?.map(String), out: a.out, simulate: a.simulate, json: a.json,
+      };
+    })
+    .command('agent', 'run capture windows from a plan (cron, no overlap, retention) until stopped', (c) => c
+      .option('plan', { type: 'string', demandOption: true, describe: '<plan.yaml>' })
+      .option('simulate', { type: 'boolean', default: false }),
+    (a) => { selected = { cmd: 'agent', plan: a.plan, simulate: a.simulate }; })
     .command('doctor', 'check this host for capturing, with remedies', (c) => c
       .option('simulate', { type: 'boolean', default: false })
       .option('json', { type: 'boolean', default: false }),
@@ -194,6 +224,12 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         return await runProfiles(selected, ctx);
       case 'doctor':
         return await runDoctor(selected, ctx);
+      case 'schedule': {
+        const { cmd: _s, ...args } = selected;
+        return await runSchedule(args, ctx);
+      }
+      case 'agent':
+        return await runAgentCommand(selected, ctx);
     }
   } catch (e) {
     if (isAppError(e)) {

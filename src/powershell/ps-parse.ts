@@ -44,6 +44,8 @@ export interface ParsedCommand {
 export interface ParsedStatement {
   /** `$r['key'] = @(...)` */
   resultKey?: string;
+  /** `$name = ...` (a variable the script uses later, e.g. a scheduled task action). */
+  variable?: string;
   /** The assigned value's text when it runs no command (an expression such as $env:COMPUTERNAME). */
   expression?: string;
   commands: ParsedCommand[];
@@ -201,7 +203,14 @@ function statementOf(p: Node): ParsedStatement | undefined {
   if (assign) {
     const left = assign.namedChildren.find((c) => c.type === 'left_assignment_expression');
     const m = /^\$r\[(.*)\]$/s.exec(left?.text ?? '');
-    if (!m) return undefined; // $out = ..., preferences: wrapper plumbing
+    if (!m) {
+      // $out = ..., preferences: wrapper plumbing; $name = <command>: a variable for later commands.
+      const v = /^\$((?:global:)?[A-Za-z][A-Za-z0-9]*)$/.exec(left?.text ?? '');
+      const cmds: ParsedCommand[] = [];
+      collectCommands(p, cmds);
+      if (!v || cmds.length === 0 || ['out', 'r'].includes(v[1]!)) return undefined;
+      return { variable: v[1]!, commands: cmds, exitChecked: false };
+    }
     const k = m[1]!.trim();
     resultKey = k.startsWith("'") && k.endsWith("'") ? unquote(k) : k;
   }

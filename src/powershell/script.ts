@@ -11,6 +11,8 @@ export interface PsParam {
   name: string;
   /** undefined for a switch. */
   value: PsValue | undefined;
+  /** A switch with an explicit value (-Name:$false). */
+  explicit?: boolean;
 }
 
 export class PsCommand {
@@ -27,8 +29,13 @@ export class PsCommand {
     if (on) this.params.push({ name: checkParamName(name), value: undefined });
     return this;
   }
+  /** A switch given an explicit value: -Name:$true / -Name:$false (e.g. -Confirm:$false). */
+  switchValue(name: string, on: boolean): this {
+    this.params.push({ name: checkParamName(name), value: undefined, explicit: on });
+    return this;
+  }
   render(): string {
-    return [this.name, ...this.params.map((p) => (p.value === undefined ? `-${p.name}` : `-${p.name} ${renderValue(p.value)}`))].join(' ');
+    return [this.name, ...this.params.map((p) => (p.explicit !== undefined ? `-${p.name}:${p.explicit ? '$true' : '$false'}` : p.value === undefined ? `-${p.name}` : `-${p.name} ${renderValue(p.value)}`))].join(' ');
   }
 }
 

@@ -39,6 +39,19 @@ export interface SimState {
   netsh: { running: boolean; file?: string; session?: string };
   /** Files the simulated host holds open (writes fail). */
   filesInUse: string[];
+  /** Scheduled tasks by path+name. */
+  tasks?: SimTask[];
+}
+
+export interface SimTask {
+  name: string;
+  path: string;
+  execute: string;
+  argument: string;
+  trigger: Record<string, unknown>;
+  principal: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  runs: number;
 }
 
 export type SimFault =
@@ -77,6 +90,8 @@ export class SimHost implements PsRunner {
   readonly executed: ParsedCommand[] = [];
   /** Every script text the host received. */
   readonly scripts: string[] = [];
+  /** Variables a script assigned ($wnvcapAction = ...), for later commands of the same script. */
+  private readonly vars = new Map<string, unknown>();
 
   constructor(private readonly o: SimHostOptions = {}) {
     this.state = { ...defaultSimState(), ...(o.stateFile ? readState(o.stateFile) : {}), ...(o.state ?? {}) };
@@ -97,6 +112,7 @@ export class SimHost implements PsRunner {
     this.load();
     const text = renderStep(step);
     this.scripts.push(text);
+    this.vars.clear();
     const parsed = parsePowerShell(text);
     if (parsed.hasError) throw new RemoteError(`simulated host: the script of step ${step.name} does not parse: ${parsed.errors.join('; ')}`, { host: this.host });
     const result: Record<string, unknown> = {};
@@ -117,6 +133,7 @@ export class SimHost implements PsRunner {
           } else throw e;
         }
         if (st.resultKey !== undefined) result[st.resultKey] = out;
+        if (st.variable !== undefined) this.vars.set(st.variable.toLowerCase(), out[0]);
       }
       this.save();
       return JSON.parse(JSON.stringify({ ok: true, result })) as StepResult;
@@ -262,6 +279,55 @@ export class SimHost implements PsRunner {
         const key = Object.keys(snap).find((k) => k.toLowerCase() === name) ?? c.name;
         const v = snap[key];
         return v === null || v === undefined ? [] : Array.isArray(v) ? v : [v];
+      }
+      case 'new-timespan':
+        return [{ TotalSeconds: Number(p('Seconds') ?? 0) + 60 * Number(p('Minutes') ?? 0) + 3600 * Number(p('Hours') ?? 0) + 86400 * Number(p('Days') ?? 0) }];
+      case 'new-scheduledtaskaction':
+        return [{ Execute: p('Execute') ?? '', Arguments: p('Argument') ?? '', WorkingDirectory: p('WorkingDirectory') ?? '' }];
+      case 'new-scheduledtasktrigger': {
+        const kind = ['Once', 'Daily', 'Weekly', 'AtStartup', 'AtLogOn'].find((k) => c.params.some((x) => x.name.toLowerCase() === k.toLowerCase())) ?? 'Once';
+        if (kind !== 'AtStartup' && kind !== 'AtLogOn' && !p('At')) throw new CommandError('Cannot process argument: -At is required.', 'ParameterArgumentValidationError,New-ScheduledTaskTrigger', 'InvalidArgument');
+        return [{ Kind: kind, At: p('At') ?? null, DaysOfWeek: argList(c.params.find((x) => x.name === 'DaysOfWeek')?.value).map(argText), Repetition: c.params.some((x) => x.name === 'RepetitionInterval') }];
+      }
+      case 'new-scheduledtaskprincipal':
+        return [{ UserId: p('UserId') ?? '', LogonType: p('LogonType') ?? '', RunLevel: p('RunLevel') ?? '' }];
+      case 'new-scheduledtasksettingsset':
+        return [{ MultipleInstances: p('MultipleInstances') ?? '', ExecutionTimeLimit: true }];
+      case 'register-scheduledtask': {
+        this.needAdmin(c.name);
+        const v = (n: string): Record<string, unknown> => {
+          const raw = c.params.find((x) => x.name.toLowerCase() === n.toLowerCase())?.value;
+          const name2 = raw?.kind === 'raw' ? raw.text.replace(/^\$/, '').toLowerCase() : '';
+          return (this.vars.get(name2) as Record<string, unknown> | undefined) ?? {};
+        };
+        const tasks = (this.state.tasks ??= []);
+        const name2 = p('TaskName') ?? '';
+        const path = p('TaskPath') ?? '\\';
+        const existing = tasks.findIndex((t) => t.name === name2 && t.path === path);
+        if (existing >= 0 && !c.params.some((x) => x.name === 'Force')) throw new CommandError(`Cannot create a file when that file already exists.`, 'HRESULT 0x800700b7,Register-ScheduledTask', 'ResourceExists');
+        const action = v('Action');
+        const task: SimTask = { name: name2, path, execute: String(action['Execute'] ?? ''), argument: String(action['Arguments'] ?? ''), trigger: v('Trigger'), principal: v('Principal'), settings: v('Settings'), runs: 0 };
+        if (existing >= 0) tasks[existing] = task;
+        else tasks.push(task);
+        return [{ TaskName: name2, TaskPath: path, State: 'Ready' }];
+      }
+      case 'get-scheduledtask': {
+        const path = p('TaskPath');
+        return (this.state.tasks ?? []).filter((t) => !path || t.path === path).map((t) => ({ TaskName: t.name, TaskPath: t.path, State: 'Ready', Execute: t.execute, Arguments: t.argument }));
+      }
+      case 'unregister-scheduledtask': {
+        this.needAdmin(c.name);
+        const tasks = this.state.tasks ?? [];
+        const i = tasks.findIndex((t) => t.name === p('TaskName') && (!p('TaskPath') || t.path === p('TaskPath')));
+        if (i < 0) throw new CommandError(`No MSFT_ScheduledTask objects found with property 'TaskName' equal to '${p('TaskName')}'.`, 'CmdletizationQuery_NotFound_TaskName,Unregister-ScheduledTask', 'ObjectNotFound');
+        tasks.splice(i, 1);
+        return [];
+      }
+      case 'start-scheduledtask': {
+        const t = (this.state.tasks ?? []).find((x) => x.name === p('TaskName') && (!p('TaskPath') || x.path === p('TaskPath')));
+        if (!t) throw new CommandError(`The system cannot find the file specified.`, 'HRESULT 0x80070002,Start-ScheduledTask', 'ObjectNotFound');
+        t.runs++;
+        return [];
       }
       case 'out-null':
       case 'select-object':

@@ -11,10 +11,7 @@ import { parsePowerShell, type ArgValue } from '../../src/powershell/ps-parse.js
 import { quoteString } from '../../src/powershell/quote.js';
 import { cmd, NativeCall, renderStep, stmt } from '../../src/powershell/script.js';
 
-export const HOSTILE = [
-  "it's", 'a\u2018b\u2019c\u201ad\u201be', "''", "'; Remove-Item C:\\ -Recurse; '", '$(Invoke-Expression whoami)', '`$env:PATH`', 'a;b', 'a|b',
-  'line1\nline2\r\nline3', '--% stop parsing', 'nul\0inside', '\0', 'x'.repeat(2000), '日本語のパス\\€😀'.repeat(50), '@(1,2)', '{ scriptblock }', '#comment', '"double"',
-];
+import { HOSTILE } from '../helpers/hostile.js';
 
 function one(v: ArgValue | undefined): string {
   assert.ok(v, 'an argument');

@@ -64,3 +64,39 @@ test('the schema check catches what it should', () => {
     assert.ok(problems.some((x) => re.test(x)), `${text}: ${problems.join('; ')}`);
   }
 });
+
+test('remoting and scheduling scripts parse and match the schema, hostile host and task values included', async () => {
+  const { openSessionStep, remoteInvokeStep, fetchFileStep, removeRemoteFileStep, closeSessionStep } = await import('../../src/remote/remote-steps.js');
+  const { registerTaskStep, listTasksStep, removeTaskStep, runTaskNowStep, cronToTrigger } = await import('../../src/schedule/task.js');
+  const { HOSTILE } = await import('../helpers/hostile.js');
+  for (const h of ['ch01', 'ch01.corp.example.com', '10.0.0.7', ...HOSTILE]) {
+    for (const t of [{ host: h, transport: 'winrm' as const, port: 5986, useSsl: true }, { host: h, transport: 'ssh' as const, user: h, keyFile: h }]) {
+      for (const step of [openSessionStep(t, t.transport === 'winrm' ? { user: h, password: h } : undefined), remoteInvokeStep(preflightStep()), fetchFileStep(h, h), removeRemoteFileStep(h), closeSessionStep()]) {
+        const text = renderStep(step);
+        const p = parsePowerShell(text);
+        assert.equal(p.hasError, false, `${step.name} ${JSON.stringify(h).slice(0, 40)}: ${p.errors.join('; ')}`);
+        assert.deepEqual(checkCommands(p.commands, { allowPs7Only: step.requiresPs7 === true }), [], `${step.name}:\n${text.slice(0, 800)}`);
+        const nps = p.commands.find((c) => c.name === 'New-PSSession');
+        if (nps) {
+          const v = nps.params.find((x) => x.name === 'ComputerName' || x.name === 'HostName')!.value!;
+          assert.deepEqual(v.kind === 'array' ? v.items : [v], [{ kind: 'string', value: h }], 'the host is one literal');
+        }
+      }
+      if (t.transport === 'ssh') assert.ok(checkCommands(parsePowerShell(renderStep(openSessionStep(t))).commands).some((x) => /only in PowerShell 7/.test(x)), 'SSH remoting is PowerShell 7 only');
+    }
+  }
+  const triggers = [{ kind: 'once' as const, at: '2026-11-23T03:00:00' }, { kind: 'every' as const, at: '2026-11-23T03:00:00', everyMinutes: 360 }, cronToTrigger('0 3 * * *'), cronToTrigger('30 1 * * 1,5')];
+  for (const out of ['C:\\ProgramData\\wnvcap\\runs', ...HOSTILE.filter((x) => !x.includes('\0'))]) {
+    for (const trigger of triggers) {
+      const step = registerTaskStep({ name: 'nightly', trigger, windowSeconds: 600, execute: 'C:\\Program Files\\wnvcap\\wnvcap.exe', args: ['capture', '--out', out], workingDirectory: out });
+      const p = parsePowerShell(renderStep(step));
+      assert.equal(p.hasError, false, p.errors.join('; '));
+      assert.deepEqual(checkCommands(p.commands), []);
+      const wd = p.commands.find((c) => c.name === 'New-ScheduledTaskAction')!.params.find((x) => x.name === 'WorkingDirectory')!.value;
+      assert.deepEqual(wd, { kind: 'string', value: out });
+    }
+  }
+  for (const step of [listTasksStep(), removeTaskStep('nightly'), runTaskNowStep('nightly')]) assert.deepEqual(checkCommands(parsePowerShell(renderStep(step)).commands), []);
+  for (const bad of HOSTILE) assert.throws(() => removeTaskStep(bad), /schedule name/);
+  assert.throws(() => cronToTrigger('*/5 * * * *'), (e: unknown) => /wnvcap agent/.test((e as { hint?: string }).hint ?? ''));
+});

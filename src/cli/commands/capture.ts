@@ -7,6 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaptureOptions } from '../../capture/options.js';
 import { runFleet } from '../../remote/fleet.js';
+import { enforceRetention, type AgentDeps } from '../../schedule/agent.js';
+import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js';
 import { RemoteRunner, type FetchingRunner } from '../../remote/remote-runner.js';
 import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
 import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
@@ -66,6 +68,9 @@ export interface CaptureArgs extends HostArgs, RawCaptureOptions {
   useSsl?: boolean;
   throttle?: number;
   json?: boolean;
+  /** Retention after the run (used by scheduled tasks): keep N run folders, at most G GB. */
+  keep?: number;
+  maxDisk?: number;
 }
 
 export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promise<number> {
@@ -122,6 +127,11 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
     if (r.error) {
       ctx.stderr(`error: ${r.error.message}\n`);
       if (r.error.hint) ctx.stderr(`hint: ${r.error.hint}\n`);
+    }
+    if (a.keep !== undefined || a.maxDisk !== undefined) {
+      const removed = await enforceRetention({ out: o.out, windows: [], ...(a.keep !== undefined ? { keep: a.keep } : {}), ...(a.maxDisk !== undefined ? { maxDiskGB: a.maxDisk } : {}) },
+        { listRuns: listRunFolders, removeRun: removeRunFolder } as unknown as AgentDeps, res.runDir);
+      for (const p of removed) ctx.logger.info(`retention: removed ${p}`);
     }
     if (r.files['report']) {
       ctx.stdout(`\n${await readFile(join(res.runDir, 'report.txt'), 'utf8')}`);
