@@ -13,7 +13,7 @@ import { runInfo } from './commands/info.js';
 import { runCompartments } from './commands/compartments.js';
 import { runReport } from './commands/report.js';
 import { runAgentCommand, runSchedule, type ScheduleArgs } from './commands/schedule.js';
-import { runCaptureCommand, runDoctor, runLiveCompartments, runProfiles, runSessions, type CaptureArgs } from './commands/capture.js';
+import { runCaptureCommand, runDoctor, runLiveCompartments, runProfiles, runSessions, type CaptureArgs, type HostArgs } from './commands/capture.js';
 
 export type MainContext = Omit<CliContext, 'logger'>;
 
@@ -26,11 +26,11 @@ type Selected =
   | { cmd: 'info'; input: string; json: boolean }
   | { cmd: 'demo'; out: string }
   | { cmd: 'report'; input: string; snapshot: string | undefined; format: 'text' | 'json' | 'html'; output: string | undefined; compartment: number | undefined; top: number }
-  | { cmd: 'compartments'; snapshot: string | undefined; json: boolean; simulate: boolean }
+  | ({ cmd: 'compartments'; snapshot: string | undefined; json: boolean } & HostArgs)
   | ({ cmd: 'capture' } & CaptureArgs)
-  | { cmd: 'sessions'; action: 'list' | 'cleanup'; force: boolean; json: boolean; simulate: boolean }
+  | ({ cmd: 'sessions'; action: 'list' | 'cleanup'; force: boolean; json: boolean } & HostArgs)
   | { cmd: 'profiles'; action: 'list' | 'show'; name: string | undefined }
-  | { cmd: 'doctor'; json: boolean; simulate: boolean }
+  | ({ cmd: 'doctor'; json: boolean } & HostArgs)
   | ({ cmd: 'schedule' } & ScheduleArgs)
   | { cmd: 'agent'; plan: string; simulate: boolean };
 
@@ -39,6 +39,15 @@ interface Globals {
   quiet: boolean;
   logFile: string | undefined;
   json: boolean;
+}
+
+
+function remoteArgs(a: { computer?: Array<string | number> | undefined; credential?: string | undefined; credentialFile?: string | undefined; ssh?: boolean; user?: string | undefined; key?: string | undefined; port?: number | undefined; useSsl?: boolean }): Record<string, unknown> {
+  return {
+    ...(a.computer !== undefined ? { computers: a.computer.map(String) } : {}), ...(a.credential !== undefined ? { credential: a.credential } : {}),
+    ...(a.credentialFile !== undefined ? { credentialFile: a.credentialFile } : {}), ssh: a.ssh ?? false, ...(a.user !== undefined ? { user: a.user } : {}),
+    ...(a.key !== undefined ? { key: a.key } : {}), ...(a.port !== undefined ? { port: a.port } : {}), useSsl: a.useSsl ?? false,
+  };
 }
 
 export async function main(argv: readonly string[], base: MainContext): Promise<number> {
@@ -77,8 +86,16 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
     .command('compartments', 'the host\'s network compartments joined with containers and HNS endpoints', (c) => c
       .option('snapshot', { type: 'string', describe: '<snapshot.json> (default: ask the live or --simulate host)' })
       .option('simulate', { type: 'boolean', default: false, describe: 'use the built-in simulated container host' })
-      .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' }),
-    (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json, simulate: a.simulate }; })
+      .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' })
+      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
+      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
+      .option('credential-file', { type: 'string' })
+      .option('ssh', { type: 'boolean', default: false })
+      .option('user', { type: 'string' })
+      .option('key', { type: 'string' })
+      .option('port', { type: 'number' })
+      .option('use-ssl', { type: 'boolean', default: false }),
+    (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('capture', 'capture on this Windows host (or --simulate): preflight, snapshot, session, report', (c) => c
       .option('profile', { type: 'string', describe: '<name | file.yaml> (default container; see wnvcap profiles list)' })
       .option('duration', { type: 'string', describe: '<time> e.g. 60s, 5m (profile default)' })
@@ -129,8 +146,16 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .positional('action', { choices: ['list', 'cleanup'] as const, demandOption: true })
       .option('force', { type: 'boolean', default: false, describe: 'cleanup: also sessions of live wnvcap processes and sessions wnvcap did not start' })
       .option('simulate', { type: 'boolean', default: false, describe: 'the built-in simulated host' })
-      .option('json', { type: 'boolean', default: false }),
-    (a) => { selected = { cmd: 'sessions', action: a.action as 'list' | 'cleanup', force: a.force, json: a.json, simulate: a.simulate }; })
+      .option('json', { type: 'boolean', default: false })
+      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
+      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
+      .option('credential-file', { type: 'string' })
+      .option('ssh', { type: 'boolean', default: false })
+      .option('user', { type: 'string' })
+      .option('key', { type: 'string' })
+      .option('port', { type: 'number' })
+      .option('use-ssl', { type: 'boolean', default: false }),
+    (a) => { selected = { cmd: 'sessions', action: a.action as 'list' | 'cleanup', force: a.force, json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('profiles <action> [name]', 'list capture profiles, or show one', (c) => c
       .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
       .positional('name', { type: 'string' }),
@@ -152,7 +177,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
     (a) => {
       selected = {
         cmd: 'schedule', action: a.action as ScheduleArgs['action'], name: a.name, at: a.at, every: a.every, cron: a.cron, duration: a.duration, profile: a.profile,
-        keep: a.keep, maxDisk: a.maxDisk, computers: a.computer?.map(String), out: a.out, simulate: a.simulate, json: a.json,
+        keep: a.keep, maxDisk: a.maxDisk, captureComputers: a.computer?.map(String), out: a.out, simulate: a.simulate, json: a.json,
       };
     })
     .command('agent', 'run capture windows from a plan (cron, no overlap, retention) until stopped', (c) => c
@@ -161,8 +186,16 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
     (a) => { selected = { cmd: 'agent', plan: a.plan, simulate: a.simulate }; })
     .command('doctor', 'check this host for capturing, with remedies', (c) => c
       .option('simulate', { type: 'boolean', default: false })
-      .option('json', { type: 'boolean', default: false }),
-    (a) => { selected = { cmd: 'doctor', json: a.json, simulate: a.simulate }; })
+      .option('json', { type: 'boolean', default: false })
+      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
+      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
+      .option('credential-file', { type: 'string' })
+      .option('ssh', { type: 'boolean', default: false })
+      .option('user', { type: 'string' })
+      .option('key', { type: 'string' })
+      .option('port', { type: 'number' })
+      .option('use-ssl', { type: 'boolean', default: false }),
+    (a) => { selected = { cmd: 'doctor', json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('demo', 'write a simulated capture (synthetic ETL) and decode it', (c) => c
       .option('out', { type: 'string', default: 'wnvcap-demo', describe: '<dir> for the simulated files' }),
     (a) => { selected = { cmd: 'demo', out: a.out }; })

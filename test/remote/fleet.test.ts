@@ -105,3 +105,26 @@ test('fleet CLI: --json envelope, exit code says some/none, credentials from the
   assert.equal(await main(['capture', '--simulate', '--computer', 'bad host;rm'], { stdout: () => {}, stderr: (t) => { e3 += t; }, stderrIsTTY: false, env, cwd: dir }), 2);
   assert.match(e3, /--computer/);
 });
+
+test('doctor, sessions and compartments with --computer: each host answers, failures do not stop the others', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-multi-'));
+  const env = { WNVCAP_STATE_DIR: join(dir, 'state') };
+  const call = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await main(argv, { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, stderrIsTTY: false, env, cwd: dir });
+    return { code, out, err };
+  };
+  const d = await call(['doctor', '--simulate', '--computer', 'ch01,unreachable-ch02,ch03']);
+  assert.equal(d.code, 5);
+  assert.match(d.out, /^simulated host ch01$/m);
+  assert.match(d.out, /^simulated host ch03$/m);
+  assert.match(d.err, /unreachable-ch02: .*WinRM cannot complete/);
+  assert.match(d.err, /unreachable-ch02: hint: WinRM is not enabled/);
+  const s = await call(['sessions', 'list', '--simulate', '--computer', 'foreign-ch04']);
+  assert.equal(s.code, 0);
+  assert.match(s.out, /NetTrace-ops {2}Running {2}not wnvcap/);
+  const c = await call(['compartments', '--simulate', '--computer', 'ch05', '--json']);
+  assert.equal(c.code, 0);
+  assert.equal((JSON.parse(c.out) as { host: string; compartments: unknown[] }).compartments.length, 5);
+});

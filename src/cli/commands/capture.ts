@@ -28,6 +28,15 @@ import { compartmentsJson, renderCompartments } from './compartments.js';
 
 export interface HostArgs {
   simulate: boolean;
+  /** Remote hosts (sessions, doctor, compartments): each is asked in turn. */
+  computers?: string[];
+  ssh?: boolean;
+  user?: string;
+  key?: string;
+  port?: number;
+  useSsl?: boolean;
+  credential?: string;
+  credentialFile?: string;
 }
 
 export function simulateRequested(a: HostArgs, ctx: CliContext): boolean {
@@ -41,6 +50,42 @@ export function simulateRequested(a: HostArgs, ctx: CliContext): boolean {
 export function stateDirFor(a: HostArgs, ctx: CliContext): string {
   if (ctx.env['WNVCAP_STATE_DIR']) return ctx.env['WNVCAP_STATE_DIR'];
   return simulateRequested(a, ctx) ? join(ctx.cwd, '.wnvcap-sim') : defaultStateDir(ctx.env);
+}
+
+/** One runner per --computer host (or the local / simulated host when none is named). */
+export async function openRunners(a: HostArgs, ctx: CliContext): Promise<PsRunner[]> {
+  const names = await fleetTargets(a as CaptureArgs);
+  if (names.length === 0) return [await openRunner(a, ctx)];
+  const cred = a.credential ? { user: a.credential, password: await readPassword(a as CaptureArgs, ctx) } : undefined;
+  const out: PsRunner[] = [];
+  for (const host of names) {
+    const target = { host, transport: a.ssh ? ('ssh' as const) : ('winrm' as const), ...(a.port ? { port: a.port } : {}), ...(a.useSsl ? { useSsl: true } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { keyFile: a.key } : {}) };
+    if (simulateRequested(a, ctx)) out.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDirFor(a, ctx), 'fleet-disks'), cred));
+    else {
+      const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
+      out.push(new RemoteRunner(new LocalPowerShellRunner(), target, cred));
+    }
+  }
+  return out;
+}
+
+/** Runs `fn` for every host; a failing host is reported and does not stop the others. Exit: 0 all, 4 none, 5 some. */
+export async function forEachHost(a: HostArgs, ctx: CliContext, fn: (runner: PsRunner) => Promise<number>): Promise<number> {
+  const runners = await openRunners(a, ctx);
+  let ok = 0;
+  for (const r of runners) {
+    try {
+      if ((await fn(r)) === 0) ok++;
+    } catch (e) {
+      ctx.stderr(`${r.host}: ${(e as Error).message}\n`);
+      const hint = (e as { hint?: string }).hint;
+      if (hint) ctx.stderr(`${r.host}: hint: ${hint}\n`);
+      if (runners.length === 1) throw e;
+    } finally {
+      await r.dispose();
+    }
+  }
+  return ok === runners.length ? 0 : ok === 0 ? 4 : 5;
 }
 
 export async function openRunner(a: HostArgs, ctx: CliContext): Promise<PsRunner> {
@@ -238,9 +283,12 @@ async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[
 }
 
 export async function runSessions(a: HostArgs & { action: 'list' | 'cleanup'; force: boolean; json: boolean }, ctx: CliContext): Promise<number> {
-  const runner = await openRunner(a, ctx);
+  return forEachHost(a, ctx, (runner) => sessionsOn(runner, a, ctx));
+}
+
+async function sessionsOn(runner: PsRunner, a: HostArgs & { action: 'list' | 'cleanup'; force: boolean; json: boolean }, ctx: CliContext): Promise<number> {
   const stateDir = stateDirFor(a, ctx);
-  try {
+  {
     const pre = await runner.run(preflightStep());
     const sessions = (Array.isArray(pre.result['sessions']) ? pre.result['sessions'] : []) as Array<Record<string, unknown>>;
     const leases = await readLeases(stateDir);
@@ -288,8 +336,6 @@ export async function runSessions(a: HostArgs & { action: 'list' | 'cleanup'; fo
     for (const l of leases.filter((x) => !leaseAlive(x) && !rows.some((r) => r.name === x.session) && x.backend === 'netevent')) await removeLease(stateDir, l.session);
     ctx.stdout(`${removed} session(s) removed${rows.some((r) => r.owner === 'not wnvcap') && !a.force ? '; sessions not started by wnvcap were left alone (use --force)' : ''}\n`);
     return 0;
-  } finally {
-    await runner.dispose();
   }
 }
 
@@ -305,8 +351,11 @@ export async function runProfiles(a: { action: 'list' | 'show'; name: string | u
 }
 
 export async function runDoctor(a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
-  const runner = await openRunner(a, ctx);
-  try {
+  return forEachHost(a, ctx, (runner) => doctorOn(runner, a, ctx));
+}
+
+async function doctorOn(runner: PsRunner, a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
+  {
     const pre = await runner.run(preflightStep());
     const r = pre.result;
     const first = (k: string): unknown => (Array.isArray(r[k]) ? (r[k] as unknown[])[0] : r[k]);
@@ -329,20 +378,15 @@ export async function runDoctor(a: HostArgs & { json: boolean }, ctx: CliContext
       for (const c of checks) ctx.stdout(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${c.ok ? '' : `: ${c.remedy}`}\n`);
     }
     return checks.slice(0, 3).every((c) => c.ok) ? 0 : 4;
-  } finally {
-    await runner.dispose();
   }
 }
 
 /** compartments on a live or simulated host (no --snapshot): runs the inventory step. */
 export async function runLiveCompartments(a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
-  const runner = await openRunner(a, ctx);
-  try {
+  return forEachHost(a, ctx, async (runner) => {
     const inv = await runner.run(inventoryStep());
     const topo = buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.result });
     ctx.stdout(a.json ? `${JSON.stringify(compartmentsJson(topo), null, 2)}\n` : renderCompartments(topo));
     return 0;
-  } finally {
-    await runner.dispose();
-  }
+  });
 }

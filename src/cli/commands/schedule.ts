@@ -27,7 +27,7 @@ export interface ScheduleArgs {
   profile: string | undefined;
   keep: number | undefined;
   maxDisk: number | undefined;
-  computers: string[] | undefined;
+  captureComputers: string[] | undefined;
   out: string;
   simulate: boolean;
   json: boolean;
@@ -81,7 +81,7 @@ export async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<num
     const self = selfCommand();
     const args = [...self.prefix, 'capture', '--profile', a.profile ?? DEFAULT_PROFILE, '--duration', `${Math.round(windowMs / 1000)}s`, '--out', a.out,
       ...(a.keep !== undefined ? ['--keep', String(a.keep)] : []), ...(a.maxDisk !== undefined ? ['--max-disk', String(a.maxDisk)] : []),
-      ...(a.computers?.length ? ['--computer', a.computers.join(',')] : []), ...(runner.simulated ? ['--simulate'] : [])];
+      ...(a.captureComputers?.length ? ["--computer", a.captureComputers.join(",")] : []), ...(runner.simulated ? ['--simulate'] : [])];
     const r = await runner.run(registerTaskStep({ name: a.name, trigger, windowSeconds: windowMs / 1000, execute: self.execute, args, workingDirectory: a.out }));
     if (!r.ok) throw new RemoteError(`registering ${a.name} failed: ${r.error?.message ?? ''}`, { host: runner.host, hint: /denied/i.test(r.error?.message ?? '') ? 'run as Administrator' : undefined });
     ctx.stdout(`scheduled capture ${a.name} registered on ${runner.simulated ? 'simulated host ' : ''}${runner.host} (${trigger.kind}${'at' in trigger ? ` at ${trigger.at}` : ''})\n`);
