@@ -22,5 +22,8 @@ function load(): { version: string; commit: string } {
   return { version: '0.0.0', commit: 'unknown' };
 }
 
-export const VERSION = load();
+/** Set by the single-executable build (esbuild define). */
+declare const __WNVCAP_BUILD__: { version: string; commit: string } | undefined;
+
+export const VERSION = typeof __WNVCAP_BUILD__ !== 'undefined' ? __WNVCAP_BUILD__ : load();
 export const APPLICATION = `wnvcap ${VERSION.version}`;

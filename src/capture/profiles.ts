@@ -2,9 +2,9 @@
  * Capture profiles: YAML files (profiles/*.yaml, shipped with wnvcap, or a user file by path)
  * validated against a small schema: unknown keys and wrong types are errors naming the file.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { listAssetFolder, readTextAsset } from '../util/assets.js';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../util/errors.js';
 import type { ProviderSpec, RawCaptureOptions } from './options.js';
@@ -70,6 +70,19 @@ export async function readProfileFile(path: string): Promise<Profile> {
   } catch {
     throw new UsageError(`profile file ${path} cannot be read`);
   }
+  return parseProfileText(text, path);
+}
+
+export async function listProfiles(): Promise<Profile[]> {
+  const names = listAssetFolder('profiles').filter((n) => n.endsWith('.yaml'));
+  return names.map((n) => {
+    const text = readTextAsset(`profiles/${n}`);
+    if (text === undefined) throw new UsageError(`built-in profile ${n} is missing`);
+    return parseProfileText(text, `profiles/${n}`);
+  });
+}
+
+function parseProfileText(text: string, path: string): Profile {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -77,12 +90,6 @@ export async function readProfileFile(path: string): Promise<Profile> {
     throw new UsageError(`profile ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   return validateProfile(doc, path);
-}
-
-export async function listProfiles(): Promise<Profile[]> {
-  const dir = profilesDir();
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
-  return Promise.all(names.map((n) => readProfileFile(join(dir, n))));
 }
 
 /** A built-in profile by name, or a user profile by path (contains a slash or ends in .yaml). */
@@ -95,4 +102,3 @@ export async function loadProfile(nameOrPath: string): Promise<Profile> {
 }
 
 export const DEFAULT_PROFILE = 'container';
-void basename;

@@ -6,11 +6,20 @@ import { main } from './main.js';
 // from being promoted, which holds peak memory down on big captures (scripts/bench/RESULTS.md).
 setFlagsFromString('--max-semi-space-size=4');
 
-const code = await main(process.argv.slice(2), {
+// A reader that goes away (`wnvcap info x.etl | head`) is not an error.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+void main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   stderrIsTTY: process.stderr.isTTY === true,
   env: process.env,
   cwd: process.cwd(),
+}).then((code) => {
+  process.exitCode = code;
 });
-process.exitCode = code;

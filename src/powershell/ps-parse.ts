@@ -71,7 +71,12 @@ let parser: TreeSitterParser | undefined;
 function getParser(): TreeSitterParser {
   if (parser) return parser;
   const req = createRequire(import.meta.url);
-  const Parser = req('tree-sitter') as new () => TreeSitterParser;
+  let Parser: new () => TreeSitterParser;
+  try {
+    Parser = req('tree-sitter') as new () => TreeSitterParser;
+  } catch (e) {
+    throw new Error(`the PowerShell grammar (tree-sitter) is not available here (${(e as Error).message.split('\n')[0]}); the simulated host and script checks need wnvcap installed from npm, not the single executable`);
+  }
   const p = new Parser();
   // The grammar package is an ES module with top-level await; load its prebuilt binding directly.
   const grammarDir = dirname(req.resolve('tree-sitter-powershell/package.json'));

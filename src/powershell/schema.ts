@@ -5,8 +5,8 @@
  * holds parsed commands to it: known parameters, right types, valid enum values, mandatory ones
  * present, and nothing that exists only in PowerShell 7 (scripts may run on 5.1).
  */
-import { createRequire } from 'node:module';
 import type { ArgValue, ParsedCommand } from './ps-parse.js';
+import schemaJson from './cmdlet-schema.json' with { type: 'json' };
 
 interface ParamDef {
   name: string;
@@ -27,7 +27,7 @@ interface SchemaFile {
   commonParameters: string[];
 }
 
-const schema = createRequire(import.meta.url)('./cmdlet-schema.json') as SchemaFile;
+const schema = schemaJson as unknown as SchemaFile;
 
 /** Mandatory parameters (windows-capture.md 1.3-1.9, 3.1) of the parameter sets we use. */
 export const MANDATORY: Readonly<Record<string, readonly string[]>> = {

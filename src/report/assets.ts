@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { readTextAsset } from '../util/assets.js';
 import type { HtmlAssets } from './html.js';
 
 let cached: HtmlAssets | undefined;
@@ -18,8 +19,9 @@ export function loadHtmlAssets(): HtmlAssets {
       return undefined;
     }
   };
-  let js = tryRead(new URL('./assets/uPlot.iife.min.js', import.meta.url));
-  let css = tryRead(new URL('./assets/uPlot.min.css', import.meta.url));
+  // Inside the single executable the library is an embedded asset.
+  let js = readTextAsset('uplot/uPlot.iife.min.js') ?? tryRead(new URL('./assets/uPlot.iife.min.js', import.meta.url));
+  let css = readTextAsset('uplot/uPlot.min.css') ?? tryRead(new URL('./assets/uPlot.min.css', import.meta.url));
   if (js === undefined || css === undefined) {
     const req = createRequire(import.meta.url);
     js = readFileSync(req.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');

