@@ -2,7 +2,7 @@
  * argv -> exit code. Never calls process.exit (only bin.ts does). Exit codes:
  *   0 ok (warnings on stderr), 1 bug, 2 usage, 3 unreadable input, 4 PowerShell/remote, 130 Ctrl-C.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { EXIT, isAppError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import type { CliContext } from './context.js';
@@ -41,6 +41,19 @@ interface Globals {
   json: boolean;
 }
 
+
+/** The remoting options shared by compartments, sessions and doctor. */
+function remoteOptions<T>(c: Argv<T>) {
+  return c
+      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
+      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
+      .option('credential-file', { type: 'string' })
+      .option('ssh', { type: 'boolean', default: false })
+      .option('user', { type: 'string' })
+      .option('key', { type: 'string' })
+      .option('port', { type: 'number' })
+      .option('use-ssl', { type: 'boolean', default: false });
+}
 
 function remoteArgs(a: { computer?: Array<string | number> | undefined; credential?: string | undefined; credentialFile?: string | undefined; ssh?: boolean; user?: string | undefined; key?: string | undefined; port?: number | undefined; useSsl?: boolean }): Record<string, unknown> {
   return {
@@ -83,18 +96,11 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
     (a) => {
       selected = { cmd: 'report', input: a.input, snapshot: a.snapshot, format: a.format as 'text' | 'json' | 'html', output: a.output, compartment: a.compartment, top: a.top };
     })
-    .command('compartments', 'the host\'s network compartments joined with containers and HNS endpoints', (c) => c
+    .command('compartments', 'the host\'s network compartments joined with containers and HNS endpoints', (c) => remoteOptions(c)
       .option('snapshot', { type: 'string', describe: '<snapshot.json> (default: ask the live or --simulate host)' })
       .option('simulate', { type: 'boolean', default: false, describe: 'use the built-in simulated container host' })
       .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' })
-      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
-      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
-      .option('credential-file', { type: 'string' })
-      .option('ssh', { type: 'boolean', default: false })
-      .option('user', { type: 'string' })
-      .option('key', { type: 'string' })
-      .option('port', { type: 'number' })
-      .option('use-ssl', { type: 'boolean', default: false }),
+,
     (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('capture', 'capture on this Windows host (or --simulate): preflight, snapshot, session, report', (c) => c
       .option('profile', { type: 'string', describe: '<name | file.yaml> (default container; see wnvcap profiles list)' })
@@ -142,19 +148,12 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         ...(a.keep !== undefined ? { keep: a.keep } : {}), ...(a.maxDisk !== undefined ? { maxDisk: a.maxDisk } : {}),
       };
     })
-    .command('sessions <action>', 'list capture sessions, or clean up sessions a killed wnvcap left', (c) => c
+    .command('sessions <action>', 'list capture sessions, or clean up sessions a killed wnvcap left', (c) => remoteOptions(c)
       .positional('action', { choices: ['list', 'cleanup'] as const, demandOption: true })
       .option('force', { type: 'boolean', default: false, describe: 'cleanup: also sessions of live wnvcap processes and sessions wnvcap did not start' })
       .option('simulate', { type: 'boolean', default: false, describe: 'the built-in simulated host' })
       .option('json', { type: 'boolean', default: false })
-      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
-      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
-      .option('credential-file', { type: 'string' })
-      .option('ssh', { type: 'boolean', default: false })
-      .option('user', { type: 'string' })
-      .option('key', { type: 'string' })
-      .option('port', { type: 'number' })
-      .option('use-ssl', { type: 'boolean', default: false }),
+,
     (a) => { selected = { cmd: 'sessions', action: a.action as 'list' | 'cleanup', force: a.force, json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('profiles <action> [name]', 'list capture profiles, or show one', (c) => c
       .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
@@ -184,17 +183,10 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('plan', { type: 'string', demandOption: true, describe: '<plan.yaml>' })
       .option('simulate', { type: 'boolean', default: false }),
     (a) => { selected = { cmd: 'agent', plan: a.plan, simulate: a.simulate }; })
-    .command('doctor', 'check this host for capturing, with remedies', (c) => c
+    .command('doctor', 'check this host for capturing, with remedies', (c) => remoteOptions(c)
       .option('simulate', { type: 'boolean', default: false })
       .option('json', { type: 'boolean', default: false })
-      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
-      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
-      .option('credential-file', { type: 'string' })
-      .option('ssh', { type: 'boolean', default: false })
-      .option('user', { type: 'string' })
-      .option('key', { type: 'string' })
-      .option('port', { type: 'number' })
-      .option('use-ssl', { type: 'boolean', default: false }),
+,
     (a) => { selected = { cmd: 'doctor', json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('demo', 'write a simulated capture (synthetic ETL) and decode it', (c) => c
       .option('out', { type: 'string', default: 'wnvcap-demo', describe: '<dir> for the simulated files' }),

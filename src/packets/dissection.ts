@@ -1,3 +1,7 @@
+import { formatIpv6Text } from '../util/ip.js';
+
+export { formatIpv6Text };
+
 /**
  * The result of dissecting one frame: a reusable object with a fixed shape, refilled for every
  * packet by dissect() (no allocation per layer). Addresses are kept as text only for IP (flow
@@ -150,21 +154,6 @@ export class Dissection {
   }
 }
 
-export function formatIpv6Text(d: Uint8Array, off: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = w.map((x) => x.toString(16));
-  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
 
 export function formatMacNumber(mac: number): string {
   return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');

@@ -1,5 +1,6 @@
 /** Output file for pcapng chunks: the only place in pcapng/ that touches the file system. */
 import { open, type FileHandle } from 'node:fs/promises';
+import { concatBytes } from '../util/bytes.js';
 
 export interface ChunkSink {
   /**
@@ -60,14 +61,7 @@ export function memorySink(): ChunkSink & { bytes(): Uint8Array } {
     },
     async close() {},
     bytes() {
-      const n = parts.reduce((a, p) => a + p.length, 0);
-      const out = new Uint8Array(n);
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
+      return concatBytes(parts);
     },
   };
 }

@@ -7,6 +7,7 @@
 import type { EtlRecord } from '../etl/record.js';
 import { readUtf16z } from '../etl/logfile-header.js';
 import { formatGuid } from '../util/guid.js';
+import { formatIpv6Text } from '../util/ip.js';
 import { DIRECTION, LINKTYPE, SOURCE, type PacketRecord } from './packet-record.js';
 import { ETHERNET_ETHERTYPES } from './pktmon-tables.js';
 
@@ -83,21 +84,7 @@ export function formatIpv4(b: Uint8Array, off: number): string {
 }
 
 export function formatIpv6(b: Uint8Array, off: number): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(((b[off + 2 * i] ?? 0) << 8) | (b[off + 2 * i + 1] ?? 0));
-  // Longest run of zeros (length >= 2) becomes '::' (RFC 5952).
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatIpv6Text(b, off);
 }
 
 const utf16 = new TextDecoder('utf-16le');

@@ -13,6 +13,7 @@
 import { NDIS_PACKET_CAPTURE, PKTMON } from '../providers/guids.js';
 import { NDIS_KW, NDIS_KW_HI } from '../providers/ndiscap.js';
 import { SNAPSHOT_SCHEMA, type Snapshot } from '../topology/snapshot.js';
+import { concatBytes } from '../util/bytes.js';
 import { EtlWriter } from './etl-writer.js';
 import { ipv4Frame, TCP_FLAG, type L4 } from './frames.js';
 import { ndisFragment, pktmonComponent, pktmonPacket, pktmonPropUint } from './payloads.js';
@@ -307,12 +308,6 @@ export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: num
   w.addEvent({ cpu: 0, ticks: t + 1, provider: PKTMON, id: 30, keywordLo: 2, payload: pktmonPropUint(70, 1, C.api.ifIndex) });
   const header = w.finish();
   chunks[0] = header;
-  const n = chunks.reduce((a, c) => a + c.length, 0);
-  const etl = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    etl.set(c, o);
-    o += c.length;
-  }
+  const etl = concatBytes(chunks);
   return { snapshot: containerHostSnapshot(ps), etl, truth };
 }

@@ -1,3 +1,4 @@
+import { concatBytes } from '../util/bytes.js';
 /** Event payloads of the providers we decode, laid out as Windows writes them (etl-format.md 3, 4). */
 
 function u32(n: number): number[] {
@@ -20,16 +21,7 @@ function utf16z(s: string): number[] {
   out.push(0, 0);
   return out;
 }
-function cat(parts: ReadonlyArray<ArrayLike<number>>): Uint8Array {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const b = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    b.set(p, o);
-    o += p.length;
-  }
-  return b;
-}
+const cat = concatBytes;
 
 /** NDIS 1001: MiniportIfIndex, LowerIfIndex, FragmentSize, Fragment[, 16-byte GFT tail]. */
 export function ndisFragment(miniport: number, lower: number, fragment: Uint8Array, gftTail = false): Uint8Array {

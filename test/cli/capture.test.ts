@@ -5,16 +5,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { parsePowerShell } from '../../src/powershell/ps-parse.js';
 import { REPO } from '../helpers/fixtures.js';
 
-async function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, stderrIsTTY: false, env, cwd: process.cwd() });
-  return { code, out, err };
-}
+const run = runCli;
 
 test('capture --simulate: a run folder with everything, a report with several compartments', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-cap-'));

@@ -4,15 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { SimHost } from '../../src/sim/sim-host.js';
 
-async function run(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, stderrIsTTY: false, env, cwd: process.cwd() });
-  return { code, out, err };
-}
+const run = runCli;
 
 test('schedule add/list/run-now/remove: a SYSTEM task with the right trigger, limit and command line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sched-'));
