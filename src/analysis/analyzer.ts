@@ -216,6 +216,7 @@ export class Analyzer {
         id: i.id, name: i.name, description: i.description, source: i.source === SOURCE.PKTMON ? 'pktmon' : i.source === SOURCE.NDIS_VMSWITCH ? 'vswitch' : 'ndis',
         ifIndex: i.ifIndex ?? null, componentId: i.componentId ?? null, compartmentId: c?.compartmentId ?? null,
         packets: c?.packets ?? 0, bytes: c?.bytes ?? 0, packetsIn: c?.packetsIn ?? 0, packetsOut: c?.packetsOut ?? 0,
+        bytesIn: c?.bytesIn ?? 0, bytesOut: c?.bytesOut ?? 0, protocols: c ? protocols(c) : {}, timeline: c ? timeline(c) : [],
       };
     });
     const warnings: string[] = [...(topo?.warnings ?? [])];
@@ -246,7 +247,10 @@ export class Analyzer {
         captured: describeCaptured(summary, this.packets, this.truncated),
       },
       compartments,
-      containers: [...this.byContainer.entries()].map(([name, c]) => ({ name, compartmentId: c.compartmentId, packets: c.packets, bytes: c.bytes, packetsIn: c.packetsIn, packetsOut: c.packetsOut })).sort((x, y) => y.packets - x.packets),
+      containers: [...this.byContainer.entries()].map(([name, c]) => ({
+        name, compartmentId: c.compartmentId, packets: c.packets, bytes: c.bytes, packetsIn: c.packetsIn, packetsOut: c.packetsOut, bytesIn: c.bytesIn, bytesOut: c.bytesOut,
+        protocols: protocols(c), timeline: timeline(c),
+      })).sort((x, y) => y.packets - x.packets),
       interfaces,
       flows: byBytes.slice(0, top).map(flowOut),
       flowsTotal: allFlows.length,

@@ -52,6 +52,10 @@ export class Attributor {
     if (d.overlay !== OVERLAY.NONE) {
       const inner = this.byMacPair(d, p.direction);
       if (inner) return inner.attr('overlay-mac');
+      // The inner IP within the virtual network the VNI/VSID names: an address reused in two
+      // compartments (two overlay networks) is told apart by its network.
+      const byVni = this.byOverlayIp(d, p.direction);
+      if (byVni) return byVni;
       const ipHit = this.byIpPair(d.srcIp, d.dstIp, p.direction);
       if (ipHit && typeof ipHit !== 'string') return { ...ipHit, method: 'overlay-ip' };
     }
@@ -142,6 +146,22 @@ export class Attributor {
       if (cid !== undefined) {
         const a: Attribution = { compartmentId: cid, method: 'ip' };
         const n = this.singleContainer(cid);
+        if (n) a.containerName = n;
+        return a;
+      }
+    }
+    return undefined;
+  }
+
+  private byOverlayIp(d: Dissection, dir: number): Attribution | undefined {
+    const t = this.topo!;
+    const nets = new Set(t.networks.filter((n) => n.virtualNetworkId === d.virtualNetworkId).map((n) => n.id));
+    if (nets.size === 0) return undefined;
+    for (const ip of dir === DIRECTION.OUTBOUND ? [d.srcIp, d.dstIp] : [d.dstIp, d.srcIp]) {
+      const ep = t.endpoints.find((e) => !e.remote && nets.has(e.networkId) && e.ips.includes(ip) && e.compartmentId !== undefined);
+      if (ep) {
+        const a: Attribution = { compartmentId: ep.compartmentId!, method: 'overlay-vni-ip', endpoint: ep };
+        const n = this.containerName(ep);
         if (n) a.containerName = n;
         return a;
       }

@@ -80,10 +80,14 @@ export interface ReportData {
     captured: string;
   };
   compartments: ReportCompartment[];
-  containers: Array<{ name: string; compartmentId: number; packets: number; bytes: number; packetsIn: number; packetsOut: number }>;
+  containers: Array<{
+    name: string; compartmentId: number; packets: number; bytes: number; packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
+    protocols: Record<string, number>; timeline: Array<[number, number, number]>;
+  }>;
   interfaces: Array<{
     id: number; name: string; description: string; source: string; ifIndex: number | null; componentId: number | null;
-    compartmentId: number | null; packets: number; bytes: number; packetsIn: number; packetsOut: number;
+    compartmentId: number | null; packets: number; bytes: number; packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
+    protocols: Record<string, number>; timeline: Array<[number, number, number]>;
   }>;
   flows: ReportFlow[];
   flowsTotal: number;

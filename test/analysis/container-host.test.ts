@@ -84,3 +84,15 @@ test('container host: --compartment keeps one compartment\'s flows', async () =>
   assert.ok(r.flows.length > 0);
   assert.ok(r.flows.every((f) => f.compartments.length === 1 && f.compartments[0] === 5));
 });
+
+test('overlay traffic without known MACs: the VNI/VSID picks the compartment of an address two compartments share', async () => {
+  const cap = containerHostCapture({});
+  const snap = JSON.parse(JSON.stringify(cap.snapshot)) as typeof cap.snapshot;
+  for (const e of snap.commands['Get-HnsEndpoint'] as Array<Record<string, unknown>>) delete e['MacAddress'];
+  for (const n of snap.commands['docker network inspect'] as Array<{ Containers?: Record<string, Record<string, unknown>> }>) for (const c of Object.values(n.Containers ?? {})) delete c['MacAddress'];
+  const r = await analyzeCapture(async () => memorySource(cap.etl), buildTopology(parseSnapshot(snap)), { application: 'test' });
+  for (const [k, comp] of Object.entries(cap.truth.overlayFlowCompartments)) {
+    assert.deepEqual(r.flows.find((f) => flowKey(f) === k)!.compartments, [comp], k);
+  }
+  assert.equal(r.compartments.find((c) => c.id === 5)!.packets, cap.truth.compartments[5]!.packets);
+});

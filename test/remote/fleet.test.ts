@@ -128,3 +128,17 @@ test('doctor, sessions and compartments with --computer: each host answers, fail
   assert.equal(c.code, 0);
   assert.equal((JSON.parse(c.out) as { host: string; compartments: unknown[] }).compartments.length, 5);
 });
+
+test('Ctrl-C during a fleet capture: every host that started a session stops and removes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-fleet-int-'));
+  const quiet = winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
+  const hosts = ['ch01', 'ch02', 'slow-ch03', 'ch04', 'ch05', 'ch06'].map((n) => new SimRemoteHost({ host: n, transport: 'winrm' }, behaviourFromName(n), join(dir, 'disks')));
+  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '60s' }, { out: join(dir, 'out'), dryRun: false, simulate: true, force: false });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 1500);
+  const t0 = Date.now();
+  const r = await runFleet(hosts, o, { throttle: 6, logger: quiet, signal: ac.signal, stateDir: join(dir, 'state'), application: 'test', pollMs: 200 });
+  assert.ok(Date.now() - t0 < 30000, 'stops long before the 60 s window');
+  for (const h of hosts) assert.equal(h.sessionsLeft(), 0, `${h.host}: session removed`);
+  assert.ok(r.hosts.every((h) => h.status === 'ok'), 'an early stop still brings the captures back');
+});
