@@ -2,16 +2,10 @@
  * The report document, schema wnvcap.report/1 (documented in docs/report-json.md). Every renderer
  * (text, JSON, HTML) reads only this.
  */
-import type { Endpoint, TcpHealth } from './flows.js';
+import type { Flow } from './flows.js';
 
-export interface ReportFlow {
-  id: number;
-  protocol: string;
-  a: Endpoint;
-  b: Endpoint;
-  virtualNetworkId: number | null;
-  packets: number;
-  bytes: number;
+/** A flow as reported: the table's fields, with times as text and its path. */
+export interface ReportFlow extends Pick<Flow, 'id' | 'protocol' | 'a' | 'b' | 'virtualNetworkId' | 'packets' | 'bytes' | 'dropped' | 'tcp'> {
   aToB: { packets: number; bytes: number };
   bToA: { packets: number; bytes: number };
   first: string;
@@ -19,8 +13,6 @@ export interface ReportFlow {
   durationSeconds: number;
   compartments: number[];
   interfaces: number[];
-  dropped: number;
-  tcp: TcpHealth | null;
   path: {
     signatures: Array<{ hops: string[]; dropped: boolean; packets: number }>;
     stops: Array<{ interface: string; packets: number; dropped: number }>;
