@@ -27,11 +27,12 @@ export class LocalPowerShellRunner implements PsRunner {
   readonly host = process.env['COMPUTERNAME'] ?? 'localhost';
   readonly simulated = false;
   private shell: NodePs | undefined;
+  private readonly pwsh = findPwsh();
 
   private async open(timeoutMs: number): Promise<NodePs> {
     if (this.shell) return this.shell;
     const { PowerShell } = (await import('node-powershell')) as unknown as { PowerShell: new (o: object) => NodePs };
-    const pwsh = findPwsh();
+    const pwsh = this.pwsh;
     const sh = new PowerShell({
       ...(pwsh ? { executable: pwsh } : { executable: 'powershell' }),
       executableOptions: { '-NoProfile': true, '-NonInteractive': true, '-ExecutionPolicy': 'Bypass' },
@@ -46,6 +47,9 @@ export class LocalPowerShellRunner implements PsRunner {
 
   async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
     const timeoutMs = opts.timeoutMs ?? 120000;
+    if (step.requiresPs7 && !this.pwsh) {
+      throw new RemoteError(`step ${step.name} needs PowerShell 7 (SSH remoting), and pwsh.exe is not installed here`, { host: this.host, hint: 'install PowerShell 7, or use WinRM (drop --ssh)' });
+    }
     let sh: NodePs;
     try {
       sh = await this.open(timeoutMs);
