@@ -261,12 +261,31 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       printError(e, base, globals.json);
       return e.exitCode;
     }
-    logger.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    base.stderr('error: unexpected failure (a bug); run with --log-file for details\n');
+    const fsProblem = fileSystemError(e);
+    if (fsProblem) {
+      printError(fsProblem, base, globals.json);
+      return fsProblem.exitCode;
+    }
+    // A bug: the stack goes to the log file (--log-file) and to --verbose, not to the user.
+    logger.debug(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    base.stderr(`error: unexpected failure (a bug): ${e instanceof Error ? e.message : String(e)}\nhint: run again with --log-file <path> or --verbose for details, and report it\n`);
     return EXIT.BUG;
   } finally {
     logger.close();
   }
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder', ENOTDIR: 'a part of the path is not a folder', EISDIR: 'it is a folder', EACCES: 'permission denied',
+  EPERM: 'not permitted', EROFS: 'read-only file system', ENOSPC: 'the disk is full', EEXIST: 'it already exists', EMFILE: 'too many open files',
+};
+
+/** A file-system error on a path the user gave (an output folder that does not exist, a full disk): a clear error, not a bug. */
+function fileSystemError(e: unknown): UsageError | undefined {
+  const x = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof x.code !== 'string' || !FS_REASONS[x.code] || typeof x.path !== 'string') return undefined;
+  const verb = x.syscall === 'open' || x.syscall === 'mkdir' || x.syscall === 'write' || x.syscall === 'rename' ? 'cannot write' : 'cannot use';
+  return new UsageError(`${verb} ${x.path}: ${FS_REASONS[x.code]}`, { hint: 'check the output path (-o / --out) and the free space there' });
 }
 
 function printError(e: Error & { hint?: string | undefined }, ctx: MainContext, json: boolean, usage?: string): void {

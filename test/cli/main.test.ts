@@ -67,3 +67,12 @@ test('cli: --help and --version', async () => {
   const v = await run(['--version']);
   assert.match(v.out, /^\d+\.\d+\.\d+ \(commit /);
 });
+
+test('cli: an output path that cannot be written is a clear error (exit 2), not a stack trace', async () => {
+  for (const argv of [['decode', demik, '-o', join(dir, 'no-such-folder', 'x.pcapng')], ['report', demik, '--format', 'html', '-o', join(dir, 'no-such-folder', 'r.html')]]) {
+    const r = await run(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, /error: cannot write .*no-such-folder.*: no such file or folder/);
+    assert.ok(!r.err.includes('    at '), 'no stack trace');
+  }
+});
