@@ -9,6 +9,7 @@
  */
 import type { ByteSource } from '../etl/byte-source.js';
 import { CLOCK_TYPE_NAMES, LOGFILE_MODE_COMPRESSED, LOGFILE_MODE_NAMES, RECORD_KIND, RECORD_KIND_NAMES } from '../etl/constants.js';
+import type { EtlBufferReader } from '../etl/buffer-reader.js';
 import { openEtl, readOrdered, scanRecords } from '../etl/etl-reader.js';
 import { IssueLog } from '../etl/issues.js';
 import type { LogfileHeader } from '../etl/logfile-header.js';
@@ -106,153 +107,172 @@ export interface PassOptions {
   onProgress?: (pass: 1 | 2, position: number, size: number) => void;
 }
 
+/**
+ * Counts what a file holds from its records in file order (pass 1, or the single pass of an
+ * NDIS-only decode): kinds, events per provider, packets, PktMon rundown, first/last times.
+ */
+export class SummaryBuilder {
+  readonly components = new PktmonComponents();
+  private readonly kinds = new Array<number>(RECORD_KIND_NAMES.length).fill(0);
+  private readonly providers: ProviderAcc[] = [];
+  private last: ProviderAcc | undefined;
+  private readonly classic = new Map<string, number>();
+  private first = Infinity;
+  private lastT = -Infinity;
+  private ndisPackets = 0;
+  private ndisFragments = 0;
+  private vmPackets = 0;
+  private pkt = 0;
+  private drops = 0;
+  /** PktMon events (any id) seen so far. */
+  pktmonEvents = 0;
+  private readonly ndisIf = new Map<number, { lower: number; miniport: number; packets: number }>();
+  private readonly pktComp = new Map<number, number>();
+
+  visit(rec: EtlRecord): void {
+    this.kinds[rec.kind] = (this.kinds[rec.kind] ?? 0) + 1;
+    const k = rec.kind;
+    if (k === RECORD_KIND.EVENT || k === RECORD_KIND.CLASSIC || k === RECORD_KIND.INSTANCE) {
+      if (rec.ticks < this.first) this.first = rec.ticks;
+      if (rec.ticks > this.lastT) this.lastT = rec.ticks;
+    }
+    if (k === RECORD_KIND.EVENT) {
+      const b = rec.data;
+      const g = rec.guidOffset;
+      let acc = this.last;
+      if (!acc || !guidEquals(b, g, acc.guid)) {
+        acc = this.providers.find((p) => guidEquals(b, g, p.guid));
+        if (!acc) {
+          acc = { guid: b.slice(g, g + 16), counts: new Map(), total: 0 };
+          this.providers.push(acc);
+        }
+        this.last = acc;
+      }
+      const key = rec.eventId * 256 + rec.version;
+      acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
+      acc.total++;
+      if (guidEquals(b, g, PKTMON)) {
+        this.pktmonEvents++;
+        const id = rec.eventId;
+        if (id === PKTMON_EVENT.PACKET || id === PKTMON_EVENT.DROP) {
+          if (rec.userLength >= 34) {
+            this.pkt++;
+            if (id === PKTMON_EVENT.DROP) this.drops++;
+            const c = rec.view.getUint16(rec.userOffset + 16, true);
+            this.pktComp.set(c, (this.pktComp.get(c) ?? 0) + 1);
+          }
+        } else if (id >= 20 && id <= 110) this.components.add(rec);
+      } else if (guidEquals(b, g, NDIS_PACKET_CAPTURE)) {
+        const id = rec.eventId;
+        if ((id === NDIS_EVENT.FRAGMENT || id === NDIS_EVENT.VMSWITCH_FRAGMENT) && rec.userLength >= 12) {
+          this.ndisFragments++;
+          if (rec.keywordLo & NDIS_KW.END) {
+            this.ndisPackets++;
+            if (id === NDIS_EVENT.VMSWITCH_FRAGMENT) this.vmPackets++;
+            const lower = rec.view.getUint32(rec.userOffset + 4, true);
+            const e = this.ndisIf.get(lower);
+            if (e) e.packets++;
+            else this.ndisIf.set(lower, { lower, miniport: rec.view.getUint32(rec.userOffset, true), packets: 1 });
+          }
+        }
+      }
+    } else if (k === RECORD_KIND.CLASSIC || k === RECORD_KIND.INSTANCE) {
+      const gs = formatGuid(rec.data, rec.guidOffset);
+      this.classic.set(gs, (this.classic.get(gs) ?? 0) + 1);
+    }
+  }
+
+  finish(reader: EtlBufferReader, src: ByteSource, issues: IssueLog, recordProblems: number): EtlSummary {
+    const h = reader.header;
+    const st = reader.stats;
+    const components = this.components;
+    if (h.eventsLost > 0) issues.add('warning', 'events-lost', 0, `the logger reports ${h.eventsLost} events lost (logfile header)`);
+    if (h.buffersLost > 0) issues.add('warning', 'buffer-lost', 0, `the logger reports ${h.buffersLost} buffers lost (logfile header)`);
+    const iso = (t: number): string | null => (Number.isFinite(t) ? filetimeToIso(reader.clock.filetime(t)) : null);
+    const byKind: Record<string, number> = {};
+    this.kinds.forEach((n, i) => { if (n > 0) byKind[RECORD_KIND_NAMES[i]!] = n; });
+    const interfaces: SummaryInterface[] = [];
+    for (const e of [...this.ndisIf.values()].sort((a, b) => a.lower - b.lower)) {
+      interfaces.push({ source: 'ndis', ifIndex: e.lower, miniportIfIndex: e.miniport, packets: e.packets });
+    }
+    for (const [id, n] of [...this.pktComp.entries()].sort((a, b) => a[0] - b[0])) {
+      const c = components.components.get(id);
+      interfaces.push({
+        source: 'pktmon', componentId: id, packets: n,
+        ...(c ? { name: c.name, description: c.description, type: lookupName(PKTMON_COMPONENT_TYPE, c.type) } : {}),
+        ...(c?.props[1] !== undefined ? { ifIndex: c.props[1] } : {}),
+        ...(c?.props[2] !== undefined ? { miniportIfIndex: c.props[2] } : {}),
+      });
+    }
+    if (components.malformed > 0) issues.add('warning', 'malformed-event', 0, `${components.malformed} PktMon rundown events did not fit their layout`);
+    const first = this.first;
+    const lastT = this.lastT;
+    return {
+      schema: 'wnvcap.info/1',
+      file: { name: src.name, sizeBytes: src.size },
+      header: {
+        osVersion: `${h.version[0]}.${h.version[1]}`,
+        osBuild: h.osBuild,
+        pointerSize: h.pointerSize,
+        clockType: h.clockType,
+        clock: CLOCK_TYPE_NAMES[h.clockType] ?? `unknown (${h.clockType})`,
+        perfFreq: h.perfFreq.toString(),
+        cpuSpeedMHz: h.cpuSpeedMHz,
+        numberOfProcessors: h.numberOfProcessors,
+        bufferSize: h.bufferSize,
+        logFileMode: h.logFileMode,
+        logFileModeFlags: LOGFILE_MODE_NAMES.filter(([bit]) => (h.logFileMode & bit) >>> 0 !== 0).map(([, n]) => n),
+        compressedMode: (h.logFileMode & LOGFILE_MODE_COMPRESSED) !== 0,
+        loggerName: h.loggerName,
+        logFileName: h.logFileName,
+        startTime: filetimeToIso(h.startTime),
+        endTime: h.endTime > 0n ? filetimeToIso(h.endTime) : null,
+        bootTime: filetimeToIso(h.bootTime),
+        timeZoneBiasMinutes: h.timeZoneBiasMinutes,
+        buffersWritten: h.buffersWritten,
+      },
+      buffers: {
+        count: st.buffers, compressed: st.compressedBuffers, compressedBytes: st.compressedBytes, expandedBytes: st.expandedBytes,
+        cpus: [...st.cpus].sort((a, b) => a - b), bad: st.badBuffers, skippedBytes: st.skippedBytes,
+      },
+      lost: { eventsLost: h.eventsLost, buffersLost: h.buffersLost, buffersFlaggedEventsLost: st.eventsLostFlags, buffersFlaggedBufferLost: st.bufferLostFlags },
+      records: { total: this.kinds.reduce((a, b) => a + b, 0), byKind, problems: recordProblems },
+      providers: this.providers.map((p) => {
+        const guid = formatGuid(p.guid, 0);
+        return {
+          guid, name: providerName(guid) ?? null, events: p.total,
+          byEvent: [...p.counts.entries()].map(([k, count]) => ({ id: Math.floor(k / 256), version: k % 256, count })).sort((a, b) => a.id - b.id || a.version - b.version),
+        };
+      }).sort((a, b) => b.events - a.events || a.guid.localeCompare(b.guid)),
+      classicGuids: [...this.classic.entries()].map(([guid, count]) => ({ guid, name: providerName(guid) ?? null, count })).sort((a, b) => b.count - a.count || a.guid.localeCompare(b.guid)),
+      packets: { total: this.ndisPackets + this.pkt, ndis: this.ndisPackets, ndisFragments: this.ndisFragments, vmswitch: this.vmPackets, pktmon: this.pkt, drops: this.drops },
+      interfaces,
+      pktmon: components.components.size > 0 || components.filters.length > 0
+        ? { components: [...components.components.values()].sort((a, b) => a.id - b.id), filters: components.filters }
+        : null,
+      time: {
+        firstEvent: iso(first),
+        lastEvent: iso(lastT),
+        durationSeconds: Number.isFinite(first) && Number.isFinite(lastT) ? (lastT - first) / 1e7 : null,
+      },
+      issues: issues.toJSON(),
+    };
+  }
+}
+
 /** Pass 1. Throws InputError when the file is not an ETL file; damage becomes issues. */
 export async function summarizeEtl(openSource: () => Promise<ByteSource>, opts: PassOptions = {}): Promise<SummaryResult> {
   const issues = new IssueLog();
   const src = await openSource();
   const reader = await openEtl(src, issues);
-  const h = reader.header;
-  const components = new PktmonComponents();
-  const kinds = new Array<number>(RECORD_KIND_NAMES.length).fill(0);
-  const providers: ProviderAcc[] = [];
-  let last: ProviderAcc | undefined;
-  const classic = new Map<string, number>();
-  let first = Infinity;
-  let lastT = -Infinity;
-  let ndisPackets = 0;
-  let ndisFragments = 0;
-  let vmPackets = 0;
-  let pkt = 0;
-  let drops = 0;
-  const ndisIf = new Map<number, { lower: number; miniport: number; packets: number }>();
-  const pktComp = new Map<number, number>();
+  const builder = new SummaryBuilder();
   let result;
   try {
-    result = await scanRecords(reader, { issues, ...(opts.onProgress ? { onProgress: (p, s) => opts.onProgress!(1, p, s) } : {}) }, (rec: EtlRecord) => {
-      kinds[rec.kind] = (kinds[rec.kind] ?? 0) + 1;
-      const k = rec.kind;
-      if (k === RECORD_KIND.EVENT || k === RECORD_KIND.CLASSIC || k === RECORD_KIND.INSTANCE) {
-        if (rec.ticks < first) first = rec.ticks;
-        if (rec.ticks > lastT) lastT = rec.ticks;
-      }
-      if (k === RECORD_KIND.EVENT) {
-        const b = rec.data;
-        const g = rec.guidOffset;
-        let acc = last;
-        if (!acc || !guidEquals(b, g, acc.guid)) {
-          acc = providers.find((p) => guidEquals(b, g, p.guid));
-          if (!acc) {
-            acc = { guid: b.slice(g, g + 16), counts: new Map(), total: 0 };
-            providers.push(acc);
-          }
-          last = acc;
-        }
-        const key = rec.eventId * 256 + rec.version;
-        acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
-        acc.total++;
-        if (guidEquals(b, g, PKTMON)) {
-          const id = rec.eventId;
-          if (id === PKTMON_EVENT.PACKET || id === PKTMON_EVENT.DROP) {
-            if (rec.userLength >= 34) {
-              pkt++;
-              if (id === PKTMON_EVENT.DROP) drops++;
-              const c = rec.view.getUint16(rec.userOffset + 16, true);
-              pktComp.set(c, (pktComp.get(c) ?? 0) + 1);
-            }
-          } else if (id >= 20 && id <= 110) components.add(rec);
-        } else if (guidEquals(b, g, NDIS_PACKET_CAPTURE)) {
-          const id = rec.eventId;
-          if ((id === NDIS_EVENT.FRAGMENT || id === NDIS_EVENT.VMSWITCH_FRAGMENT) && rec.userLength >= 12) {
-            ndisFragments++;
-            if (rec.keywordLo & NDIS_KW.END) {
-              ndisPackets++;
-              if (id === NDIS_EVENT.VMSWITCH_FRAGMENT) vmPackets++;
-              const lower = rec.view.getUint32(rec.userOffset + 4, true);
-              const e = ndisIf.get(lower);
-              if (e) e.packets++;
-              else ndisIf.set(lower, { lower, miniport: rec.view.getUint32(rec.userOffset, true), packets: 1 });
-            }
-          }
-        }
-      } else if (k === RECORD_KIND.CLASSIC || k === RECORD_KIND.INSTANCE) {
-        const gs = formatGuid(rec.data, rec.guidOffset);
-        classic.set(gs, (classic.get(gs) ?? 0) + 1);
-      }
-    });
+    result = await scanRecords(reader, { issues, ...(opts.onProgress ? { onProgress: (p, s) => opts.onProgress!(1, p, s) } : {}) }, (rec: EtlRecord) => builder.visit(rec));
   } finally {
     await reader.close();
   }
-  const st = reader.stats;
-  if (h.eventsLost > 0) issues.add('warning', 'events-lost', 0, `the logger reports ${h.eventsLost} events lost (logfile header)`);
-  if (h.buffersLost > 0) issues.add('warning', 'buffer-lost', 0, `the logger reports ${h.buffersLost} buffers lost (logfile header)`);
-  const iso = (t: number): string | null => (Number.isFinite(t) ? filetimeToIso(reader.clock.filetime(t)) : null);
-  const byKind: Record<string, number> = {};
-  kinds.forEach((n, i) => { if (n > 0) byKind[RECORD_KIND_NAMES[i]!] = n; });
-  const interfaces: SummaryInterface[] = [];
-  for (const e of [...ndisIf.values()].sort((a, b) => a.lower - b.lower)) {
-    interfaces.push({ source: 'ndis', ifIndex: e.lower, miniportIfIndex: e.miniport, packets: e.packets });
-  }
-  for (const [id, n] of [...pktComp.entries()].sort((a, b) => a[0] - b[0])) {
-    const c = components.components.get(id);
-    interfaces.push({
-      source: 'pktmon', componentId: id, packets: n,
-      ...(c ? { name: c.name, description: c.description, type: lookupName(PKTMON_COMPONENT_TYPE, c.type) } : {}),
-      ...(c?.props[1] !== undefined ? { ifIndex: c.props[1] } : {}),
-      ...(c?.props[2] !== undefined ? { miniportIfIndex: c.props[2] } : {}),
-    });
-  }
-  if (components.malformed > 0) issues.add('warning', 'malformed-event', 0, `${components.malformed} PktMon rundown events did not fit their layout`);
-  const summary: EtlSummary = {
-    schema: 'wnvcap.info/1',
-    file: { name: src.name, sizeBytes: src.size },
-    header: {
-      osVersion: `${h.version[0]}.${h.version[1]}`,
-      osBuild: h.osBuild,
-      pointerSize: h.pointerSize,
-      clockType: h.clockType,
-      clock: CLOCK_TYPE_NAMES[h.clockType] ?? `unknown (${h.clockType})`,
-      perfFreq: h.perfFreq.toString(),
-      cpuSpeedMHz: h.cpuSpeedMHz,
-      numberOfProcessors: h.numberOfProcessors,
-      bufferSize: h.bufferSize,
-      logFileMode: h.logFileMode,
-      logFileModeFlags: LOGFILE_MODE_NAMES.filter(([bit]) => (h.logFileMode & bit) >>> 0 !== 0).map(([, n]) => n),
-      compressedMode: (h.logFileMode & LOGFILE_MODE_COMPRESSED) !== 0,
-      loggerName: h.loggerName,
-      logFileName: h.logFileName,
-      startTime: filetimeToIso(h.startTime),
-      endTime: h.endTime > 0n ? filetimeToIso(h.endTime) : null,
-      bootTime: filetimeToIso(h.bootTime),
-      timeZoneBiasMinutes: h.timeZoneBiasMinutes,
-      buffersWritten: h.buffersWritten,
-    },
-    buffers: {
-      count: st.buffers, compressed: st.compressedBuffers, compressedBytes: st.compressedBytes, expandedBytes: st.expandedBytes,
-      cpus: [...st.cpus].sort((a, b) => a - b), bad: st.badBuffers, skippedBytes: st.skippedBytes,
-    },
-    lost: { eventsLost: h.eventsLost, buffersLost: h.buffersLost, buffersFlaggedEventsLost: st.eventsLostFlags, buffersFlaggedBufferLost: st.bufferLostFlags },
-    records: { total: kinds.reduce((a, b) => a + b, 0), byKind, problems: result.recordProblems },
-    providers: providers.map((p) => {
-      const guid = formatGuid(p.guid, 0);
-      return {
-        guid, name: providerName(guid) ?? null, events: p.total,
-        byEvent: [...p.counts.entries()].map(([k, count]) => ({ id: Math.floor(k / 256), version: k % 256, count })).sort((a, b) => a.id - b.id || a.version - b.version),
-      };
-    }).sort((a, b) => b.events - a.events || a.guid.localeCompare(b.guid)),
-    classicGuids: [...classic.entries()].map(([guid, count]) => ({ guid, name: providerName(guid) ?? null, count })).sort((a, b) => b.count - a.count || a.guid.localeCompare(b.guid)),
-    packets: { total: ndisPackets + pkt, ndis: ndisPackets, ndisFragments, vmswitch: vmPackets, pktmon: pkt, drops },
-    interfaces,
-    pktmon: components.components.size > 0 || components.filters.length > 0
-      ? { components: [...components.components.values()].sort((a, b) => a.id - b.id), filters: components.filters }
-      : null,
-    time: {
-      firstEvent: iso(first),
-      lastEvent: iso(lastT),
-      durationSeconds: Number.isFinite(first) && Number.isFinite(lastT) ? (lastT - first) / 1e7 : null,
-    },
-    issues: issues.toJSON(),
-  };
-  return { summary, header: h, components };
+  return { summary: builder.finish(reader, src, issues, result.recordProblems), header: reader.header, components: builder.components };
 }
 
 export interface DecodeStats {
