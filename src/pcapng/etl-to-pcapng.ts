@@ -5,7 +5,10 @@
  */
 import type { ByteSource } from '../etl/byte-source.js';
 import { FILETIME_UNIX_EPOCH } from '../util/time.js';
-import { decodePackets, summarizeEtl, type DecodeStats, type EtlSummary } from '../providers/capture-decoder.js';
+import { openEtl } from '../etl/etl-reader.js';
+import { IssueLog } from '../etl/issues.js';
+import type { LogfileHeader } from '../etl/logfile-header.js';
+import { decodePackets, PKTMON_SEEN, SummaryBuilder, summarizeEtl, type DecodeOptions, type DecodeStats, type EtlSummary } from '../providers/capture-decoder.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
 import { SOURCE, type PacketRecord } from '../providers/packet-record.js';
 import { lookupName, PKTMON_DIRECTION, pktmonDropReasonName } from '../providers/pktmon-tables.js';
@@ -15,6 +18,8 @@ import { PcapngWriter } from './pcapng-writer.js';
 
 export interface ConvertOptions {
   application: string;
+  /** Always read the file twice (tests compare both ways). */
+  forceTwoPasses?: boolean;
   compat?: boolean;
   budgetBytes?: number;
   onProgress?: (pass: 1 | 2, position: number, size: number) => void;
@@ -24,54 +29,102 @@ export interface ConvertResult {
   summary: EtlSummary;
   stats: DecodeStats;
   bytesWritten: number;
+  /** 1 when the file had no PktMon packets (one read), else 2. */
+  passes: 1 | 2;
 }
 
 const TWO32 = 4294967296;
 
 export async function convertEtlToPcapng(openSource: () => Promise<ByteSource>, sink: ChunkSink, opts: ConvertOptions): Promise<ConvertResult> {
+  // One pass when the file has no PktMon packets (NDIS captures: the big ones). A PktMon packet
+  // needs its component's name, which the rundown logs last: then start over with two passes.
+  if (!opts.forceTwoPasses) {
+    const issues = new IssueLog();
+    const src = await openSource();
+    const reader = await openEtl(src, issues);
+    const builder = new SummaryBuilder();
+    const out = new Output(sink, opts, { header: reader.header, fileName: src.name, osVersion: `${reader.header.version[0]}.${reader.header.version[1]}` }, builder.components);
+    try {
+      const stats = await decodePackets(openSource, builder.components, {
+        ...out.decodeOptions(), single: { reader, summary: builder, issues, abortOnPktmon: true },
+        ...(opts.onProgress ? { onProgress: (_p: 1 | 2, pos: number, size: number) => opts.onProgress!(2, pos, size) } : {}),
+      }, (i) => out.addInterface(i), (p, i) => out.packet(p, i));
+      await out.flush(true);
+      const summary = builder.finish(reader, src, issues, stats.recordProblems);
+      return { summary, stats, bytesWritten: out.writer.bytesWritten, passes: 1 };
+    } catch (e) {
+      if (e !== PKTMON_SEEN) throw e;
+      await out.drain();
+      await sink.reset();
+    }
+  }
   const { summary, header, components } = await summarizeEtl(openSource, opts.onProgress ? { onProgress: opts.onProgress } : {});
-  const w = new PcapngWriter();
-  w.writeSectionHeader({
-    application: opts.application,
-    os: `Windows ${summary.header.osVersion} build ${summary.header.osBuild}`,
-    comment: `converted from ${baseName(summary.file.name)} (${summary.header.loggerName || 'ETW session'})`,
-  });
-  const base = header.startTime - FILETIME_UNIX_EPOCH;
-  const baseHi = Number(base >> 32n);
-  const baseLo = Number(base & 0xffffffffn);
-  const comments = new CommentBuilder(components);
-  const scratch = new Uint8Array(2048);
-  const enc = new TextEncoder();
-  const flush = async (partial: boolean): Promise<void> => {
-    for (const c of w.takeReady(partial)) await sink.write(c, () => w.recycle(c));
-  };
-  const epb = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: scratch.subarray(0, 0) };
-  const stats = await decodePackets(
-    openSource,
-    components,
-    {
-      ...(opts.compat !== undefined ? { compat: opts.compat } : {}),
-      ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      afterBuffer: () => flush(false),
-    },
-    (i) => {
-      w.addInterface({ linkType: i.linkType, name: i.name, description: i.description, ipv4: i.ipv4, ipv6: i.ipv6, ...(i.mac ? { mac: i.mac } : {}) });
-    },
-    (p, i) => {
-      const ts = baseLo + p.ticks;
-      const carry = Math.floor(ts / TWO32);
-      const text = comments.build(p, i);
-      const { written } = enc.encodeInto(text, scratch);
-      epb.direction = p.direction;
-      epb.packetIdHi = p.pktGroupIdHi;
-      epb.packetIdLo = p.pktGroupIdLo;
-      epb.comment = scratch.subarray(0, written);
-      w.writePacket(p.interfaceId, baseHi + carry, ts - carry * TWO32, p.data, p.originalLength, epb);
-    },
-  );
-  await flush(true);
-  return { summary, stats, bytesWritten: w.bytesWritten };
+  const out = new Output(sink, opts, { header, fileName: summary.file.name, osVersion: summary.header.osVersion }, components);
+  const stats = await decodePackets(openSource, components, {
+    ...out.decodeOptions(), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  }, (i) => out.addInterface(i), (p, i) => out.packet(p, i));
+  await out.flush(true);
+  return { summary, stats, bytesWritten: out.writer.bytesWritten, passes: 2 };
+}
+
+/** The pcapng being written: section header, interfaces, packets with comments, flushing. */
+class Output {
+  readonly writer = new PcapngWriter();
+  private readonly baseHi: number;
+  private readonly baseLo: number;
+  private readonly comments: CommentBuilder;
+  private readonly scratch = new Uint8Array(2048);
+  private readonly enc = new TextEncoder();
+  private readonly epb = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: new Uint8Array(0) };
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly sink: ChunkSink, private readonly opts: ConvertOptions, info: { header: LogfileHeader; fileName: string; osVersion: string }, components: PktmonComponents) {
+    this.comments = new CommentBuilder(components);
+    this.writer.writeSectionHeader({
+      application: opts.application,
+      os: `Windows ${info.osVersion} build ${info.header.osBuild}`,
+      comment: `converted from ${baseName(info.fileName)} (${info.header.loggerName || 'ETW session'})`,
+    });
+    const base = info.header.startTime - FILETIME_UNIX_EPOCH;
+    this.baseHi = Number(base >> 32n);
+    this.baseLo = Number(base & 0xffffffffn);
+  }
+
+  decodeOptions(): DecodeOptions {
+    return {
+      ...(this.opts.compat !== undefined ? { compat: this.opts.compat } : {}),
+      ...(this.opts.budgetBytes !== undefined ? { budgetBytes: this.opts.budgetBytes } : {}),
+      afterBuffer: () => this.flush(false),
+    };
+  }
+
+  async flush(partial: boolean): Promise<void> {
+    const p = (async () => {
+      for (const c of this.writer.takeReady(partial)) await this.sink.write(c, () => this.writer.recycle(c));
+    })();
+    this.pending = p;
+    await p;
+  }
+
+  /** Waits for a flush in progress (before a reset). */
+  async drain(): Promise<void> {
+    await this.pending.catch(() => undefined);
+  }
+
+  addInterface(i: CaptureInterface): void {
+    this.writer.addInterface({ linkType: i.linkType, name: i.name, description: i.description, ipv4: i.ipv4, ipv6: i.ipv6, ...(i.mac ? { mac: i.mac } : {}) });
+  }
+
+  packet(p: PacketRecord, i: CaptureInterface): void {
+    const ts = this.baseLo + p.ticks;
+    const carry = Math.floor(ts / TWO32);
+    const { written } = this.enc.encodeInto(this.comments.build(p, i), this.scratch);
+    this.epb.direction = p.direction;
+    this.epb.packetIdHi = p.pktGroupIdHi;
+    this.epb.packetIdLo = p.pktGroupIdLo;
+    this.epb.comment = this.scratch.subarray(0, written);
+    this.writer.writePacket(p.interfaceId, this.baseHi + carry, ts - carry * TWO32, p.data, p.originalLength, this.epb);
+  }
 }
 
 function baseName(p: string): string {

@@ -10,6 +10,8 @@ export interface ChunkSink {
   write(chunk: Uint8Array, written?: () => void): Promise<void>;
   /** Waits for every queued write, then closes. Rejects with the first write error. */
   close(): Promise<void>;
+  /** Drops everything written so far (the converter starts over). */
+  reset(): Promise<void>;
 }
 
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
@@ -19,11 +21,13 @@ export async function openFileSink(path: string): Promise<ChunkSink> {
   let tail: Promise<void> = Promise.resolve();
   let queued = 0;
   let failure: unknown;
+  let position = 0;
   const writeAll = async (chunk: Uint8Array): Promise<void> => {
     let off = 0;
     while (off < chunk.length) {
-      const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+      const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, position);
       off += bytesWritten;
+      position += bytesWritten;
     }
   };
   return {
@@ -48,6 +52,11 @@ export async function openFileSink(path: string): Promise<ChunkSink> {
       await fh.close();
       if (failure !== undefined) throw failure;
     },
+    async reset() {
+      await tail;
+      await fh.truncate(0);
+      position = 0;
+    },
   };
 }
 
@@ -60,6 +69,9 @@ export function memorySink(): ChunkSink & { bytes(): Uint8Array } {
       written?.();
     },
     async close() {},
+    async reset() {
+      parts.length = 0;
+    },
     bytes() {
       return concatBytes(parts);
     },

@@ -286,6 +286,8 @@ export interface DecodeStats {
   malformed: number;
   lateEvents: number;
   maxHeldBytes: number;
+  /** Buffers whose record walk stopped early (single pass). */
+  recordProblems: number;
   ndis: NdisCounters;
   interfaces: CaptureInterface[];
 }
@@ -296,7 +298,16 @@ export interface DecodeOptions extends PassOptions {
   budgetBytes?: number;
   /** Awaited after each buffer so the caller can flush output. */
   afterBuffer?: () => Promise<void>;
+  /**
+   * Single pass: an already-open reader, a SummaryBuilder fed every record, and the issue log to
+   * report damage in. With abortOnPktmon the pass throws PKTMON_SEEN at the first PktMon packet
+   * (its interfaces need the rundown, logged last: the caller falls back to two passes).
+   */
+  single?: { reader: EtlBufferReader; summary: SummaryBuilder; issues: IssueLog; abortOnPktmon: boolean };
 }
+
+/** Thrown by a single pass that met a PktMon packet. */
+export const PKTMON_SEEN = new Error('PktMon packets need the two-pass decode');
 
 /** Pass 2: packets in timestamp order. `onPacket` gets a reused record (data valid during the call). */
 export async function decodePackets(
@@ -306,14 +317,15 @@ export async function decodePackets(
   onInterface: (i: CaptureInterface) => void,
   onPacket: (p: PacketRecord, i: CaptureInterface) => void,
 ): Promise<DecodeStats> {
-  const issues = new IssueLog(); // problems were reported by pass 1
-  const reader = await openEtl(await openSource(), issues);
+  const single = opts.single;
+  const issues = single?.issues ?? new IssueLog(); // two passes: problems were reported by pass 1
+  const reader = single?.reader ?? (await openEtl(await openSource(), issues));
   const table = new InterfaceTable(components.components);
   const ndis = new NdisDecoder();
   const pkt = new PacketRecord();
   const compat = opts.compat === true;
   const stats: DecodeStats = {
-    packets: 0, bytes: 0, drops: 0, relabelled: 0, unsupportedPacketTypes: 0, malformed: 0, lateEvents: 0, maxHeldBytes: 0,
+    packets: 0, bytes: 0, drops: 0, relabelled: 0, unsupportedPacketTypes: 0, malformed: 0, lateEvents: 0, maxHeldBytes: 0, recordProblems: 0,
     ndis: ndis.counters, interfaces: table.list,
   };
   const emit = (): void => {
@@ -330,17 +342,22 @@ export async function decodePackets(
     const r = await readOrdered(
       reader,
       {
-        issues, reportRecords: false,
+        issues, reportRecords: single !== undefined,
         ...(opts.budgetBytes ? { budgetBytes: opts.budgetBytes } : {}),
         ...(opts.onProgress ? { onProgress: (p: number, s: number) => opts.onProgress!(2, p, s) } : {}),
         ...(opts.afterBuffer ? { afterBuffer: opts.afterBuffer } : {}),
       },
       (rec) => {
+        single?.summary.visit(rec);
         if (rec.kind !== RECORD_KIND.EVENT) return false;
         const b = rec.data;
         const g = rec.guidOffset;
         if (b[g] === NDIS_PACKET_CAPTURE[0] && guidEquals(b, g, NDIS_PACKET_CAPTURE)) return rec.eventId >= 1001 && rec.eventId <= 1003;
-        if (b[g] === PKTMON[0] && guidEquals(b, g, PKTMON)) return rec.eventId === PKTMON_EVENT.PACKET || rec.eventId === PKTMON_EVENT.DROP;
+        if (b[g] === PKTMON[0] && guidEquals(b, g, PKTMON)) {
+          const packet = rec.eventId === PKTMON_EVENT.PACKET || rec.eventId === PKTMON_EVENT.DROP;
+          if (packet && single?.abortOnPktmon) throw PKTMON_SEEN;
+          return packet;
+        }
         return false;
       },
       (rec) => {
@@ -363,6 +380,7 @@ export async function decodePackets(
     );
     stats.lateEvents = r.lateEvents;
     stats.maxHeldBytes = r.maxHeldBytes;
+    stats.recordProblems = r.recordProblems;
   } finally {
     await reader.close();
   }

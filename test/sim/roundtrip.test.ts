@@ -80,3 +80,22 @@ test('round trip: a CPU whose buffer flushes beyond the merge budget is delivere
   assert.ok(small.stats.lateEvents > 0, 'with no reorder budget some events are late');
   assert.equal(stats.lateEvents, 0, 'with the default budget none are');
 });
+
+test('one pass for NDIS captures, two for PktMon, and the same bytes either way', async () => {
+  const { memorySource } = await import('../../src/etl/byte-source.js');
+  const { convertEtlToPcapng } = await import('../../src/pcapng/etl-to-pcapng.js');
+  const { memorySink } = await import('../../src/pcapng/file-sink.js');
+  for (const [kind, make] of [['ndis', writeNdisScenario], ['pktmon', writePktmonScenario]] as const) {
+    const chunks: Uint8Array[] = [];
+    const r = make({ seed: 21, packets: 1500, cpus: 3, bufferSize: 16384, fragmentEvery: 9, vmswitchEvery: 7 }, (c) => chunks.push(c));
+    const bytes = assemble(chunks, r.header);
+    const a = memorySink();
+    const b = memorySink();
+    const one = await convertEtlToPcapng(async () => memorySource(bytes), a, { application: 't' });
+    const two = await convertEtlToPcapng(async () => memorySource(bytes), b, { application: 't', forceTwoPasses: true });
+    assert.equal(one.passes, kind === 'ndis' ? 1 : 2, kind);
+    assert.equal(two.passes, 2);
+    assert.deepEqual(a.bytes(), b.bytes(), `${kind}: identical pcapng`);
+    assert.deepEqual(one.summary, two.summary, `${kind}: identical summary`);
+  }
+});

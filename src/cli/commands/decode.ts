@@ -29,13 +29,16 @@ export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number>
     async close() {
       await sink?.close();
     },
+    async reset() {
+      await sink?.reset();
+    },
   };
   let result;
   try {
     result = await convertEtlToPcapng(() => openFileSource(a.input), lazy, {
       application: APPLICATION,
       compat: a.compat,
-      onProgress: (pass, pos, size) => progress.update(`pass ${pass}/2`, pos, size),
+      onProgress: (pass, pos, size) => progress.update(pass === 1 ? 'reading' : 'decoding', pos, size),
     });
   } catch (e) {
     progress.end();
