@@ -96,3 +96,15 @@ test('overlay traffic without known MACs: the VNI/VSID picks the compartment of 
   }
   assert.equal(r.compartments.find((c) => c.id === 5)!.packets, cap.truth.compartments[5]!.packets);
 });
+
+test('report: one pass for an NDIS-only capture gives the same report as two passes', async () => {
+  const { writeNdisScenario } = await import('../../src/sim/scenarios.js');
+  const chunks: Uint8Array[] = [];
+  const r = writeNdisScenario({ seed: 8, packets: 2000, cpus: 3, bufferSize: 16384, fragmentEvery: 11, vmswitchEvery: 5 }, (c) => chunks.push(c));
+  chunks[0] = r.header;
+  const bytes = new Uint8Array(Buffer.concat(chunks));
+  const one = await analyzeCapture(async () => memorySource(bytes), undefined, { application: 't' });
+  const two = await analyzeCapture(async () => memorySource(bytes), undefined, { application: 't', forceTwoPasses: true });
+  assert.equal(one.totals.packets, 2000);
+  assert.deepEqual(one, two);
+});
