@@ -7,13 +7,18 @@ import { EXIT, isAppError, UsageError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import type { CliContext } from './context.js';
 import { createLogger } from './logging.js';
-import { runDecode } from './commands/decode.js';
-import { runDemo } from './commands/demo.js';
-import { runInfo } from './commands/info.js';
-import { runCompartments } from './commands/compartments.js';
-import { runReport } from './commands/report.js';
-import { runAgentCommand, runSchedule, type ScheduleArgs } from './commands/schedule.js';
-import { runCaptureCommand, runDoctor, runLiveCompartments, runProfiles, runSessions, type CaptureArgs, type HostArgs } from './commands/capture.js';
+import type { ScheduleArgs } from './commands/schedule.js';
+import type { CaptureArgs, HostArgs } from './commands/capture.js';
+
+// Commands are loaded when chosen: a report does not carry the PowerShell grammar, the
+// simulated host or the scheduler in its memory (scripts/bench/RESULTS.md).
+const decodeCmd = () => import('./commands/decode.js');
+const demoCmd = () => import('./commands/demo.js');
+const infoCmd = () => import('./commands/info.js');
+const compartmentsCmd = () => import('./commands/compartments.js');
+const reportCmd = () => import('./commands/report.js');
+const scheduleCmd = () => import('./commands/schedule.js');
+const captureCmd = () => import('./commands/capture.js');
 
 export type MainContext = Omit<CliContext, 'logger'>;
 
@@ -229,32 +234,32 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
   try {
     switch (selected.cmd) {
       case 'decode':
-        return await runDecode(selected, ctx);
+        return await (await decodeCmd()).runDecode(selected, ctx);
       case 'info':
-        return await runInfo(selected, ctx);
+        return await (await infoCmd()).runInfo(selected, ctx);
       case 'demo':
-        return await runDemo(selected, ctx);
+        return await (await demoCmd()).runDemo(selected, ctx);
       case 'report':
         if (selected.compartment !== undefined && !Number.isInteger(selected.compartment)) throw new UsageError('--compartment must be a whole number');
-        return await runReport(selected, ctx);
+        return await (await reportCmd()).runReport(selected, ctx);
       case 'compartments':
-        return selected.snapshot !== undefined ? await runCompartments({ snapshot: selected.snapshot, json: selected.json }, ctx) : await runLiveCompartments(selected, ctx);
+        return selected.snapshot !== undefined ? await (await compartmentsCmd()).runCompartments({ snapshot: selected.snapshot, json: selected.json }, ctx) : await (await captureCmd()).runLiveCompartments(selected, ctx);
       case 'capture': {
         const { cmd: _c, ...args } = selected;
-        return await runCaptureCommand(args, ctx);
+        return await (await captureCmd()).runCaptureCommand(args, ctx);
       }
       case 'sessions':
-        return await runSessions(selected, ctx);
+        return await (await captureCmd()).runSessions(selected, ctx);
       case 'profiles':
-        return await runProfiles(selected, ctx);
+        return await (await captureCmd()).runProfiles(selected, ctx);
       case 'doctor':
-        return await runDoctor(selected, ctx);
+        return await (await captureCmd()).runDoctor(selected, ctx);
       case 'schedule': {
         const { cmd: _s, ...args } = selected;
-        return await runSchedule(args, ctx);
+        return await (await scheduleCmd()).runSchedule(args, ctx);
       }
       case 'agent':
-        return await runAgentCommand(selected, ctx);
+        return await (await scheduleCmd()).runAgentCommand(selected, ctx);
     }
   } catch (e) {
     if (isAppError(e)) {
