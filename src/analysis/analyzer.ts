@@ -15,7 +15,7 @@ import { compartmentLabel, type Topology } from '../topology/topology.js';
 import { Attributor } from './attribution.js';
 import { FlowTable, type Flow } from './flows.js';
 import { PathTracker } from './paths.js';
-import type { ReportData, ReportFlow } from './report-data.js';
+import type { ReportData, ReportFlow, TrafficCounts } from './report-data.js';
 
 export interface AnalyzerOptions {
   /** Only this compartment's traffic in flows/paths/drops (counters still cover all). */
@@ -26,15 +26,13 @@ export interface AnalyzerOptions {
   application: string;
 }
 
-interface Counter {
-  packets: number;
-  bytes: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
+interface Counter extends TrafficCounts {
   protocols: Map<string, number>;
   bins: Map<number, [number, number]>;
+}
+
+function counts(c: Counter): TrafficCounts {
+  return { packets: c.packets, bytes: c.bytes, packetsIn: c.packetsIn, packetsOut: c.packetsOut, bytesIn: c.bytesIn, bytesOut: c.bytesOut };
 }
 
 function counter(): Counter {
@@ -166,7 +164,7 @@ export class Analyzer {
         addresses: ci?.addresses ?? [],
         containers: (ci?.containers ?? []).map((x) => ({ id: x.id, name: x.name, ip: x.ip ?? null, mac: x.mac !== undefined ? macText(x.mac) : null })),
         endpoints: ci?.endpoints ?? [],
-        packets: c.packets, bytes: c.bytes, packetsIn: c.packetsIn, packetsOut: c.packetsOut, bytesIn: c.bytesIn, bytesOut: c.bytesOut,
+        ...counts(c),
         protocols: protocols(c), timeline: timeline(c),
       };
     });
@@ -215,8 +213,7 @@ export class Analyzer {
       return {
         id: i.id, name: i.name, description: i.description, source: i.source === SOURCE.PKTMON ? 'pktmon' : i.source === SOURCE.NDIS_VMSWITCH ? 'vswitch' : 'ndis',
         ifIndex: i.ifIndex ?? null, componentId: i.componentId ?? null, compartmentId: c?.compartmentId ?? null,
-        packets: c?.packets ?? 0, bytes: c?.bytes ?? 0, packetsIn: c?.packetsIn ?? 0, packetsOut: c?.packetsOut ?? 0,
-        bytesIn: c?.bytesIn ?? 0, bytesOut: c?.bytesOut ?? 0, protocols: c ? protocols(c) : {}, timeline: c ? timeline(c) : [],
+        ...counts(c ?? counter()), protocols: c ? protocols(c) : {}, timeline: c ? timeline(c) : [],
       };
     });
     const warnings: string[] = [...(topo?.warnings ?? [])];
@@ -248,7 +245,7 @@ export class Analyzer {
       },
       compartments,
       containers: [...this.byContainer.entries()].map(([name, c]) => ({
-        name, compartmentId: c.compartmentId, packets: c.packets, bytes: c.bytes, packetsIn: c.packetsIn, packetsOut: c.packetsOut, bytesIn: c.bytesIn, bytesOut: c.bytesOut,
+        name, compartmentId: c.compartmentId, ...counts(c),
         protocols: protocols(c), timeline: timeline(c),
       })).sort((x, y) => y.packets - x.packets),
       interfaces,

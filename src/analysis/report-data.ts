@@ -19,7 +19,17 @@ export interface ReportFlow extends Pick<Flow, 'id' | 'protocol' | 'a' | 'b' | '
   };
 }
 
-export interface ReportCompartment {
+/** Packets and bytes, in total and by the direction the capture logged (in: received by the interface). */
+export interface TrafficCounts {
+  packets: number;
+  bytes: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface ReportCompartment extends TrafficCounts {
   id: number;
   name: string;
   description: string;
@@ -28,12 +38,6 @@ export interface ReportCompartment {
   addresses: string[];
   containers: Array<{ id: string; name: string; ip: string | null; mac: string | null }>;
   endpoints: string[];
-  packets: number;
-  bytes: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
   protocols: Record<string, number>;
   /** [second since the first packet, packets, bytes] for each second with traffic. */
   timeline: Array<[number, number, number]>;
@@ -72,13 +76,13 @@ export interface ReportData {
     captured: string;
   };
   compartments: ReportCompartment[];
-  containers: Array<{
-    name: string; compartmentId: number; packets: number; bytes: number; packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
+  containers: Array<TrafficCounts & {
+    name: string; compartmentId: number;
     protocols: Record<string, number>; timeline: Array<[number, number, number]>;
   }>;
-  interfaces: Array<{
+  interfaces: Array<TrafficCounts & {
     id: number; name: string; description: string; source: string; ifIndex: number | null; componentId: number | null;
-    compartmentId: number | null; packets: number; bytes: number; packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
+    compartmentId: number | null;
     protocols: Record<string, number>; timeline: Array<[number, number, number]>;
   }>;
   flows: ReportFlow[];
