@@ -47,20 +47,20 @@ interface Globals {
 }
 
 
-/** The remoting options shared by compartments, sessions and doctor. */
+/** The remoting options shared by capture, compartments, sessions and doctor. */
 function remoteOptions<T>(c: Argv<T>) {
   return c
-      .option('computer', { type: 'string', array: true, describe: '<host> ask these hosts over PowerShell remoting' })
-      .option('credential', { type: 'string', describe: '<user> for WinRM (password from WNVCAP_PASSWORD, --credential-file or a prompt)' })
-      .option('credential-file', { type: 'string' })
-      .option('ssh', { type: 'boolean', default: false })
-      .option('user', { type: 'string' })
-      .option('key', { type: 'string' })
-      .option('port', { type: 'number' })
-      .option('use-ssl', { type: 'boolean', default: false });
+      .option('computer', { type: 'string', array: true, describe: '<host> work on these hosts over PowerShell remoting (repeat or comma list)' })
+      .option('credential', { type: 'string', describe: '<user> for WinRM; password from WNVCAP_PASSWORD, --credential-file or a prompt' })
+      .option('credential-file', { type: 'string', describe: '<file> holding the password for --credential' })
+      .option('ssh', { type: 'boolean', default: false, describe: 'SSH remoting (PowerShell 7) instead of WinRM' })
+      .option('user', { type: 'string', describe: '<name> SSH user' })
+      .option('key', { type: 'string', describe: '<file> SSH private key' })
+      .option('port', { type: 'number', describe: '<n> WinRM or SSH port' })
+      .option('use-ssl', { type: 'boolean', default: false, describe: 'WinRM over HTTPS' });
 }
 
-function remoteArgs(a: { computer?: Array<string | number> | undefined; credential?: string | undefined; credentialFile?: string | undefined; ssh?: boolean; user?: string | undefined; key?: string | undefined; port?: number | undefined; useSsl?: boolean }): Record<string, unknown> {
+function remoteArgs(a: { computer?: Array<string | number> | undefined; credential?: string | undefined; credentialFile?: string | undefined; ssh?: boolean; user?: string | undefined; key?: string | undefined; port?: number | undefined; useSsl?: boolean }): Omit<HostArgs, 'simulate'> {
   return {
     ...(a.computer !== undefined ? { computers: a.computer.map(String) } : {}), ...(a.credential !== undefined ? { credential: a.credential } : {}),
     ...(a.credentialFile !== undefined ? { credentialFile: a.credentialFile } : {}), ssh: a.ssh ?? false, ...(a.user !== undefined ? { user: a.user } : {}),
@@ -107,7 +107,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' })
 ,
     (a) => { selected = { cmd: 'compartments', snapshot: a.snapshot, json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
-    .command('capture', 'capture on this Windows host (or --simulate): preflight, snapshot, session, report', (c) => c
+    .command('capture', 'capture on this Windows host (or --simulate): preflight, snapshot, session, report', (c) => remoteOptions(c)
       .option('profile', { type: 'string', describe: '<name | file.yaml> (default container; see wnvcap profiles list)' })
       .option('duration', { type: 'string', describe: '<time> e.g. 60s, 5m (profile default)' })
       .option('max-size', { type: 'string', describe: '<size> ETL size cap, e.g. 512MB' })
@@ -122,15 +122,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the PowerShell scripts, in order, and change nothing' })
       .option('simulate', { type: 'boolean', default: false, describe: 'capture on the built-in simulated container host (also WNVCAP_SIMULATE=1)' })
       .option('force', { type: 'boolean', default: false, describe: 'remove a capture session wnvcap did not start; ignore low disk space' })
-      .option('computer', { type: 'string', array: true, describe: '<host> capture on these hosts over PowerShell remoting (repeat or comma list)' })
       .option('computers-file', { type: 'string', describe: '<file> host names, one per line' })
-      .option('credential', { type: 'string', describe: '<user> for WinRM; password from WNVCAP_PASSWORD, --credential-file or a prompt' })
-      .option('credential-file', { type: 'string', describe: '<file> holding the password for --credential' })
-      .option('ssh', { type: 'boolean', default: false, describe: 'SSH remoting (PowerShell 7) instead of WinRM' })
-      .option('user', { type: 'string', describe: '<name> SSH user' })
-      .option('key', { type: 'string', describe: '<file> SSH private key' })
-      .option('port', { type: 'number', describe: '<n> WinRM or SSH port' })
-      .option('use-ssl', { type: 'boolean', default: false, describe: 'WinRM over HTTPS' })
       .option('throttle', { type: 'number', default: 8, describe: '<n> hosts at once' })
       .option('json', { type: 'boolean', default: false, describe: 'fleet: print one JSON document { hosts: [...] }' })
       .option('keep', { type: 'number', describe: '<n> keep only the newest n run folders in --out (scheduled captures)' })
@@ -146,10 +138,8 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
         ...(a.protocol !== undefined ? { protocol: a.protocol.map(String) } : {}), ...(a.mac !== undefined ? { mac: a.mac.map(String) } : {}),
         ...(a.ethertype !== undefined ? { ethertype: a.ethertype.map(String) } : {}), ...(a.captureType !== undefined ? { captureType: a.captureType } : {}),
         ...(a.backend !== undefined ? { backend: a.backend } : {}),
-        ...(a.computer !== undefined ? { computers: a.computer.map(String) } : {}), ...(a.computersFile !== undefined ? { computersFile: a.computersFile } : {}),
-        ...(a.credential !== undefined ? { credential: a.credential } : {}), ...(a.credentialFile !== undefined ? { credentialFile: a.credentialFile } : {}),
-        ssh: a.ssh, ...(a.user !== undefined ? { user: a.user } : {}), ...(a.key !== undefined ? { key: a.key } : {}), ...(a.port !== undefined ? { port: a.port } : {}),
-        useSsl: a.useSsl, throttle: a.throttle, json: a.json,
+        ...remoteArgs(a), ...(a.computersFile !== undefined ? { computersFile: a.computersFile } : {}),
+        throttle: a.throttle, json: a.json,
         ...(a.keep !== undefined ? { keep: a.keep } : {}), ...(a.maxDisk !== undefined ? { maxDisk: a.maxDisk } : {}),
       };
     })
