@@ -8,11 +8,15 @@
 //   2. sea-config.json embeds it and the run-time assets (profiles, uPlot);
 //   3. the blob is made by the pinned Linux node binary (same version as both targets; no code
 //      cache or snapshot, so the blob is platform independent);
-//   4. postject injects it into copies of the two base binaries.
+//   4. postject injects it into copies of the two base binaries; node.exe's Authenticode signature
+//      is removed first (pe-strip-signature.mjs): the injection would break it, and a broken
+//      signature is refused by WDAC/AppLocker. Sign the .exe yourself (README).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { writeBuildInfo } from './build-info.mjs';
+import { stripSignature, writeChecksum } from './pe-strip-signature.mjs';
 
 const NODE_VERSION = '20.20.2';
 const root = new URL('..', import.meta.url).pathname;
@@ -20,17 +24,8 @@ const dist = join(root, 'dist');
 const seaDir = join(dist, 'sea');
 const cache = join(root, '.cache', 'node-bin');
 const req = createRequire(join(root, 'package.json'));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 mkdirSync(seaDir, { recursive: true });
 mkdirSync(cache, { recursive: true });
-
-function commit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** node-<platform>-x64@NODE_VERSION from the npm registry, unpacked once into .cache/. */
 function baseBinary(name, file) {
@@ -46,7 +41,8 @@ function baseBinary(name, file) {
 
 // 1. bundle
 const esbuild = req('esbuild');
-const build = { version: pkg.version, commit: commit() };
+// The same version and commit as dist/build-info.json (which this writes again), for --version.
+const build = writeBuildInfo(root);
 esbuild.buildSync({
   entryPoints: [join(root, 'src', 'cli', 'bin.ts')],
   bundle: true,
@@ -85,13 +81,23 @@ execFileSync(generator, ['--experimental-sea-config', join(seaDir, 'sea-config.j
 // 4. inject
 const { inject } = req('postject');
 const targets = [
-  { out: join(dist, 'wnvcap-win-x64.exe'), base: winNode },
-  { out: join(dist, 'wnvcap-linux-x64'), base: linuxNode },
+  { out: join(dist, 'wnvcap-win-x64.exe'), base: winNode, pe: true },
+  { out: join(dist, 'wnvcap-linux-x64'), base: linuxNode, pe: false },
 ];
 for (const t of targets) {
   rmSync(t.out, { force: true });
   copyFileSync(t.base, t.out);
+  if (t.pe) {
+    const { bytes, removed } = stripSignature(readFileSync(t.out));
+    writeFileSync(t.out, bytes);
+    console.log(removed ? `${t.out}: removed node.exe's signature (${removed.size} bytes at offset ${removed.offset})` : `${t.out}: the base binary was not signed`);
+  }
   chmodSync(t.out, 0o755);
   await inject(t.out, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', overwrite: true });
+  if (t.pe) {
+    const bytes = readFileSync(t.out);
+    writeChecksum(bytes); // the final file's PE CheckSum (signing computes it again)
+    writeFileSync(t.out, bytes);
+  }
   console.log(`${t.out}: ${(statSync(t.out).size / 1048576).toFixed(1)} MB (node ${NODE_VERSION}, wnvcap ${build.version} ${build.commit})`);
 }

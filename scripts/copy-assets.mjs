@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Copies run-time assets into dist/ after tsc: the uPlot charting library for HTML reports.
+// Copies run-time assets into dist/ after tsc: the uPlot charting library for HTML reports; and
+// writes dist/build-info.json (version and git commit, for --version).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { writeBuildInfo } from './build-info.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const req = createRequire(join(root, 'package.json'));
@@ -11,4 +13,5 @@ mkdirSync(out, { recursive: true });
 for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(req.resolve(`uplot/dist/${f}`), join(out, f));
 // The cmdlet schema registry, read at run time by dist/powershell/schema.js.
 copyFileSync(join(root, 'src', 'powershell', 'cmdlet-schema.json'), join(root, 'dist', 'powershell', 'cmdlet-schema.json'));
+writeBuildInfo(root);
 void dirname;

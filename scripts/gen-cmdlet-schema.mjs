@@ -16,10 +16,10 @@ export const EMITTED = [
   'Add-NetEventVmSwitchProvider', 'Add-NetEventVFPProvider', 'Add-NetEventVmSwitch', 'Get-NetEventVmNetworkAdapter',
   // Inventory
   'Get-NetCompartment', 'Get-NetIPInterface', 'Get-NetIPAddress', 'Get-NetAdapter', 'Get-VMNetworkAdapter', 'Get-VMSwitch',
-  'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace',
+  'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace', 'Get-EtwTraceSession',
   // Core
   'Get-Command', 'Get-Item', 'New-Item', 'Test-Path', 'Select-Object', 'Where-Object', 'ConvertTo-Json', 'Get-CimInstance',
-  'Start-Sleep', 'Remove-Item', 'Get-Module', 'Out-Null',
+  'Start-Sleep', 'Remove-Item', 'Get-Module', 'Out-Null', 'ForEach-Object',
   // Remoting
   'New-PSSession', 'Invoke-Command', 'Remove-PSSession', 'Copy-Item', 'ConvertTo-SecureString', 'New-Object', 'New-PSSessionOption', 'Get-FileHash',
   // Scheduling
@@ -48,6 +48,13 @@ for (const name of HNS) {
   for (const c of ref.commonParameters) params[c.toLowerCase()] = { name: c, type: 'common', aliases: [], accepted: null, sources: ['windows-capture.md'] };
   out.cmdlets[name.toLowerCase()] = { name, sources: ['windows-capture.md'], params };
 }
-out.missing = missing.filter((m) => !HNS.includes(m));
+// EventTracingManagement is not in the reference either: Get-EtwTraceSession as Microsoft's page
+// for it (powershell/module/eventtracingmanagement, windowsserver2025-ps) documents it.
+if (!out.cmdlets['get-etwtracesession']) {
+  const params = { name: { name: 'Name', type: 'System.String[]', aliases: [], accepted: null, sources: ['eventtracingmanagement'] } };
+  for (const c of ref.commonParameters) params[c.toLowerCase()] = { name: c, type: 'common', aliases: [], accepted: null, sources: ['eventtracingmanagement'] };
+  out.cmdlets['get-etwtracesession'] = { name: 'Get-EtwTraceSession', sources: ['eventtracingmanagement'], params };
+}
+out.missing = missing.filter((m) => !HNS.includes(m) && m !== 'Get-EtwTraceSession');
 writeFileSync(join(root, 'src', 'powershell', 'cmdlet-schema.json'), `${JSON.stringify(out, null, 1)}\n`);
 console.log(`wrote ${Object.keys(out.cmdlets).length} cmdlets; not in the reference: ${missing.join(', ') || 'none'}`);

@@ -1,4 +1,8 @@
-/** Version and commit. build-info.json is written by scripts/build-info.mjs at build time (optional). */
+/**
+ * Version and commit. dist/build-info.json is written by scripts/build-info.mjs during
+ * `npm run build`; run from the sources (tsx) there is none and the commit is "unknown". The single
+ * executable gets the same values through __WNVCAP_BUILD__.
+ */
 import { readFileSync } from 'node:fs';
 
 function load(): { version: string; commit: string } {

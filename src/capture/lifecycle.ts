@@ -7,7 +7,7 @@
  * wnvcap.log, capture.pcapng and the report (text and HTML).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import winston, { type Logger } from 'winston';
 import { analyzeCapture } from '../analysis/run-analysis.js';
@@ -25,7 +25,8 @@ import { buildTopology } from '../topology/topology.js';
 import { AppError, CancelledError, isAppError, RemoteError, UsageError } from '../util/errors.js';
 import { leaseAlive, readLeases, removeLease, writeLease, type Lease } from './lease.js';
 import type { Backend, CaptureOptions } from './options.js';
-import { cleanupStep, inventoryStep, netshStartStep, netshStopStep, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep } from './steps.js';
+import { has, parseInventory, parsePreflight, parseRemaining, parseStatus, parseTraceSessions, pktmonRunning, ResultReader, type Inventory, type Preflight, type Status } from './step-results.js';
+import { cleanupStep, genericProviders, inventoryStep, netshStartStep, netshStopStep, PKTMON_2004_BUILD, PKTMON_BUILD, PKTMON_TRACE_SESSION, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep, traceSessionsStep } from './steps.js';
 
 export interface CaptureContext {
   runner: PsRunner;
@@ -103,13 +104,219 @@ export function planScripts(o: CaptureOptions, runId: string, runDir: string): A
   const backend: Exclude<Backend, 'auto'> = o.backend === 'auto' ? 'netevent' : o.backend;
   const steps: Step[] = [preflightStep(), inventoryStep()];
   if (backend === 'netevent') steps.push(cleanupStep(session), startStep(session, etl, o, { vmSwitchProvider: true, vfpProvider: true }), statusStep(session, etl), stopStep(session));
-  else if (backend === 'pktmon') steps.push(pktmonStartStep(etl, o), pktmonStopStep());
+  else if (backend === 'pktmon') steps.push(pktmonStartStep(etl, o, 0), pktmonStopStep());
   else steps.push(netshStartStep(session, etl, o), netshStopStep(session));
   return steps.map((step) => ({ step, text: renderStep(step) }));
 }
 
-function asArray(v: unknown): Record<string, unknown>[] {
-  return Array.isArray(v) ? (v as Record<string, unknown>[]) : v && typeof v === 'object' ? [v as Record<string, unknown>] : [];
+interface RunLog {
+  debug(m: string): void;
+  info(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+}
+
+/** One run in progress: the record, its log, and how steps are run and timed. */
+class Run {
+  readonly record: RunRecord;
+  constructor(readonly ctx: CaptureContext, readonly runDir: string, readonly log: RunLog, record: RunRecord) {
+    this.record = record;
+  }
+
+  save(): Promise<void> {
+    return writeFile(join(this.runDir, 'run.json'), `${JSON.stringify(this.record, null, 2)}\n`);
+  }
+
+  /** Runs a step, times it in run.json; a failed step throws unless allowFail. */
+  async step(s: Step, opts: { allowFail?: boolean; keep?: boolean; timeoutMs?: number } = {}): Promise<StepResult> {
+    const { ctx } = this;
+    if (ctx.signal.aborted) throw new CancelledError(`interrupted before step ${s.name}`);
+    ctx.beforeStep?.(s.name);
+    if (ctx.signal.aborted) throw new CancelledError(`interrupted before step ${s.name}`);
+    const t0 = Date.now();
+    const rec: StepRecord = { name: s.name, description: s.description, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
+    this.record.steps.push(rec);
+    this.log.debug(`step ${s.name}: ${s.description}`);
+    try {
+      const r = await ctx.runner.run(s, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
+      rec.ok = r.ok;
+      if (!r.ok) rec.error = r.error?.message ?? 'failed';
+      if (!r.ok && !opts.allowFail) throw new RemoteError(`${s.name} failed on ${ctx.runner.host}: ${r.error?.message ?? 'unknown error'}`, { host: ctx.runner.host, hint: hintFor(r.error?.message ?? '') });
+      return r;
+    } catch (e) {
+      rec.error ??= (e as Error).message;
+      // Ctrl-C while PowerShell ran the step: the step's failure is the signal's doing.
+      if (ctx.signal.aborted && !(e instanceof CancelledError)) throw new CancelledError(`interrupted during step ${s.name}: ${(e as Error).message}`);
+      throw e;
+    } finally {
+      rec.durationMs = Date.now() - t0;
+      if (opts.keep === false && rec.ok) this.record.steps.pop(); // a poll that worked is not worth keeping
+      await this.save();
+    }
+  }
+
+  /** Parses a step's result; a mismatch is logged with the raw text, then thrown. */
+  parse<T>(r: StepResult, fn: (r: StepResult, host: string) => T): T {
+    try {
+      return fn(r, this.ctx.runner.host);
+    } catch (e) {
+      this.log.debug(`raw output: ${r.raw ?? JSON.stringify(r.result)}`);
+      throw e;
+    }
+  }
+
+  warn(m: string): void {
+    this.record.warnings.push(m);
+    this.log.warn(m);
+  }
+}
+
+function openRunLog(ctx: CaptureContext, runDir: string, runId: string): { log: RunLog; close: () => Promise<void> } {
+  // wnvcap.log in the run folder: JSON lines at debug level, next to what the console shows.
+  const fileTransport = new winston.transports.File({
+    filename: join(runDir, 'wnvcap.log'), level: 'debug',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+  });
+  const fileLog = winston.createLogger({ level: 'debug', transports: [fileTransport], defaultMeta: { component: 'capture', runId, host: ctx.runner.host } });
+  const consoleLog = ctx.logger.child({ component: 'capture', runId, host: ctx.runner.host });
+  const log: RunLog = {
+    debug: (m) => { fileLog.debug(m); consoleLog.debug(m); },
+    info: (m) => { fileLog.info(m); consoleLog.info(m); },
+    warn: (m) => { fileLog.warn(m); consoleLog.warn(m); },
+    error: (m) => { fileLog.error(m); consoleLog.error(m); },
+  };
+  const close = (): Promise<void> => new Promise<void>((res) => { fileTransport.on('finish', () => res()); fileLog.end(); setTimeout(res, 500); });
+  return { log, close };
+}
+
+/** Preflight: elevation, backend, sessions already there (ours are removed, foreign ones refused), disk. */
+async function preflight(run: Run, o: CaptureOptions): Promise<{ pre: Preflight; backend: Exclude<Backend, 'auto'> }> {
+  const { ctx } = run;
+  const pre = run.parse(await run.step(preflightStep()), parsePreflight);
+  if (!pre.elevated) throw new RemoteError(`${ctx.runner.host}: wnvcap must run elevated to create capture sessions`, { hint: 'run as Administrator (or as SYSTEM from a scheduled task)' });
+  const backend = chooseBackend(o.backend, pre);
+  run.record.backend = backend;
+  const leases = await readLeases(ctx.stateDir);
+  for (const s of pre.sessions) {
+    const ours = s.name.startsWith('wnvcap-');
+    const lease = leases.find((l) => l.session === s.name);
+    if (ours && lease && leaseAlive(lease) && lease.pid !== process.pid) {
+      throw new RemoteError(`another wnvcap capture is running on ${ctx.runner.host} (session ${s.name}, pid ${lease.pid})`, { hint: 'wait for it, or stop it with wnvcap sessions cleanup --force' });
+    }
+    if (ours || o.force) {
+      run.warn(`removed leftover session ${s.name}${ours ? '' : ' (not ours; --force)'}`);
+      await run.step(cleanupStep(s.name));
+      if (lease) await removeLease(ctx.stateDir, s.name);
+    } else if (backend === 'netevent') {
+      throw new RemoteError(`${ctx.runner.host} already has a capture session "${s.name}" (${s.status || '?'}, ${s.localFilePath}) that wnvcap did not start`, {
+        hint: 'inspect it with: Get-NetEventSession | Format-List; remove it yourself, or pass --force to let wnvcap remove it',
+      });
+    }
+  }
+  if (backend === 'pktmon' && pktmonRunning(pre.traceSessions) && !o.force) throw new RemoteError(`pktmon is already capturing on ${ctx.runner.host}`, { hint: 'check with: pktmon status; stop it, or pass --force' });
+  if (backend === 'pktmon' && pre.build < PKTMON_2004_BUILD && (o.captureType === 'physical' || o.pktmonType !== 'all')) {
+    run.warn(`pktmon on build ${pre.build} (before 2004) has no component or drop-only selection: every component and every packet is captured`);
+  }
+  await checkDisk(run, o);
+  return { pre, backend };
+}
+
+async function checkDisk(run: Run, o: CaptureOptions): Promise<void> {
+  const free = await run.ctx.freeBytes?.(run.runDir);
+  if (free === undefined || free >= o.maxSizeMB * 1048576 * 1.1) return;
+  const msg = `only ${(free / 1048576).toFixed(0)} MB free at ${run.runDir}, less than --max-size ${o.maxSizeMB} MB`;
+  if (!o.force) throw new UsageError(msg, { hint: 'free some space, lower --max-size, or pass --force' });
+  run.warn(msg);
+}
+
+/** The inventory for snapshot.json; a host that lacks a command (or cannot answer) gives a partial snapshot with warnings. */
+async function snapshot(run: Run, pre: Preflight): Promise<void> {
+  const { ctx } = run;
+  let inv: Inventory = { commands: {}, warnings: [] };
+  try {
+    const r = await run.step(inventoryStep(), { allowFail: true });
+    if (r.ok) inv = run.parse(r, parseInventory);
+    else inv.warnings.push(`the inventory failed (${r.error?.message ?? 'unknown error'}): the snapshot is empty, packets stay unattributed`);
+  } catch (e) {
+    if (e instanceof CancelledError) throw e;
+    inv.warnings.push(`the inventory failed (${(e as Error).message}): the snapshot is empty, packets stay unattributed`);
+  }
+  for (const w of inv.warnings) run.warn(w);
+  const snap: Snapshot = {
+    schema: SNAPSHOT_SCHEMA, host: pre.host, osBuild: String(pre.build), psEdition: pre.psEdition, psVersion: pre.psVersion,
+    takenAt: new Date().toISOString(), ...(ctx.runner.simulated ? { simulated: true } : {}), commands: inv.commands, warnings: inv.warnings,
+  };
+  await writeFile(join(run.runDir, 'snapshot.json'), `${JSON.stringify(snap, null, 2)}\n`);
+  run.record.files['snapshot'] = 'snapshot.json';
+}
+
+async function startSession(run: Run, o: CaptureOptions, pre: Preflight, backend: Exclude<Backend, 'auto'>, session: string, etlPath: string): Promise<void> {
+  if (backend === 'netevent') {
+    const available = { vmSwitchProvider: has(pre, 'Add-NetEventVmSwitchProvider'), vfpProvider: has(pre, 'Add-NetEventVFPProvider') };
+    const r = await run.step(startStep(session, etlPath, o, available));
+    for (const p of genericProviders(o, available)) if (new ResultReader('start', run.ctx.runner.host, r).list(`provider:${p.name}`).length === 0) run.warn(`provider ${p.name} could not be added on this host`);
+    if (o.vmSwitchProvider && !available.vmSwitchProvider) run.warn('the VmSwitch provider cmdlet needs Server 2022 or later: not added');
+    if (o.vfpProvider && !available.vfpProvider) run.warn('the VFP provider cmdlet needs Server 2022 or later: not added');
+  } else if (backend === 'pktmon') await run.step(pktmonStartStep(etlPath, o, pre.build));
+  else await run.step(netshStartStep(session, etlPath, o));
+}
+
+/** Waits for the window, polling the session; returns early on the size cap or a signal. */
+async function wait(run: Run, o: CaptureOptions, backend: Exclude<Backend, 'auto'>, session: string, etlPath: string): Promise<void> {
+  const { ctx, record } = run;
+  const now = ctx.now ?? Date.now;
+  const sleep = ctx.sleep ?? defaultSleep;
+  const t0 = now();
+  const poll = ctx.pollMs ?? 1000;
+  let lastSize = 0;
+  const interrupted = (): void => {
+    record.stopReason = 'interrupted (Ctrl-C / SIGTERM): stopped early';
+    record.outcome = 'stopped-by-signal';
+  };
+  for (;;) {
+    const elapsed = now() - t0;
+    if (elapsed >= o.durationMs) {
+      record.stopReason = 'duration reached';
+      return;
+    }
+    await sleep(Math.min(poll, o.durationMs - elapsed), ctx.signal);
+    if (ctx.signal.aborted) return interrupted();
+    const secs = `${((now() - t0) / 1000).toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s`;
+    if (backend !== 'netevent') {
+      ctx.progress?.(`${ctx.runner.host}: ${secs}`);
+      continue;
+    }
+    let st: Status;
+    try {
+      st = run.parse(await run.step(statusStep(session, etlPath), { allowFail: true, keep: false }), parseStatus);
+    } catch (e) {
+      if (e instanceof CancelledError) return interrupted();
+      throw e;
+    }
+    const size = st.fileBytes ?? lastSize;
+    ctx.progress?.(`${ctx.runner.host}: ${secs}, ${(size / 1048576).toFixed(1)} MB, ${((size - lastSize) / 1048576 / (poll / 1000)).toFixed(2)} MB/s`);
+    lastSize = size;
+    if (size >= o.maxSizeMB * 1048576) {
+      record.stopReason = 'size cap reached';
+      return;
+    }
+  }
+}
+
+function recordFailure(run: Run, e: unknown): number {
+  const { record } = run;
+  const cancelled = e instanceof CancelledError;
+  if (cancelled && record.steps.some((s) => s.name === 'start' && s.ok)) {
+    // The window was open: Ctrl-C ends it early, the run still stops, fetches and reports.
+    record.outcome = 'stopped-by-signal';
+    record.stopReason = `interrupted (Ctrl-C / SIGTERM): ${(e as Error).message}`;
+    run.log.warn((e as Error).message);
+    return 0;
+  }
+  record.outcome = cancelled ? 'cancelled' : 'failed';
+  record.error = { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
+  run.log.error((e as Error).message);
+  return cancelled ? 130 : isAppError(e) ? e.exitCode : 1;
 }
 
 export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promise<CaptureResult> {
@@ -119,223 +326,117 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
   const localEtl = join(runDir, 'capture.etl');
   // Remote host: the session writes on the host; the file is fetched (and verified) after stop.
   const remote = 'fetch' in ctx.runner ? (ctx.runner as FetchingRunner) : undefined;
-  const etlPath = remote ? `${remote.remoteDir}${remote.remoteDir.includes('\\') ? '\\' : '/'}run-${runId}${remote.remoteDir.includes('\\') ? '\\' : '/'}capture.etl` : localEtl;
+  const sep = remote?.remoteDir.includes('\\') ? '\\' : '/';
+  const etlPath = remote ? `${remote.remoteDir}${sep}run-${runId}${sep}capture.etl` : localEtl;
   const session = `wnvcap-${runId}`;
-  // wnvcap.log in the run folder: JSON lines at debug level, next to what the console shows.
-  const fileTransport = new winston.transports.File({
-    filename: join(runDir, 'wnvcap.log'), level: 'debug',
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-  });
-  const fileLog = winston.createLogger({ level: 'debug', transports: [fileTransport], defaultMeta: { component: 'capture', runId, host: ctx.runner.host } });
-  const consoleLog = ctx.logger.child({ component: 'capture', runId, host: ctx.runner.host });
-  const log = {
-    debug: (m: string): void => { fileLog.debug(m); consoleLog.debug(m); },
-    info: (m: string): void => { fileLog.info(m); consoleLog.info(m); },
-    warn: (m: string): void => { fileLog.warn(m); consoleLog.warn(m); },
-    error: (m: string): void => { fileLog.error(m); consoleLog.error(m); },
-  };
-  const sleep = ctx.sleep ?? defaultSleep;
+  const { log, close } = openRunLog(ctx, runDir, runId);
   const { dryRun: _d, ...request } = o;
-  const record: RunRecord = {
+  const run = new Run(ctx, runDir, log, {
     schema: 'wnvcap.run/1', runId, host: ctx.runner.host, simulated: ctx.runner.simulated, generatedBy: ctx.application, startedAt: new Date().toISOString(),
     request, filters: { ips: o.ips, protocols: o.protocols, macs: o.macs, etherTypes: o.etherTypes, truncate: o.truncate, captureType: o.captureType },
     steps: [], warnings: [], outcome: 'running', files: {},
-  };
-  const saveRecord = (): Promise<void> => writeFile(join(runDir, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
-  await saveRecord();
-  const step = async (s: Step, opts: { allowFail?: boolean } = {}): Promise<StepResult> => {
-    if (ctx.signal.aborted) throw new CancelledError(`interrupted before step ${s.name}`);
-    ctx.beforeStep?.(s.name);
-    if (ctx.signal.aborted) throw new CancelledError(`interrupted before step ${s.name}`);
-    const t0 = Date.now();
-    const rec: StepRecord = { name: s.name, description: s.description, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
-    record.steps.push(rec);
-    log.debug(`step ${s.name}: ${s.description}`);
-    try {
-      const r = await ctx.runner.run(s);
-      rec.ok = r.ok;
-      if (!r.ok) rec.error = r.error?.message ?? 'failed';
-      if (!r.ok && !opts.allowFail) throw new RemoteError(`${s.name} failed on ${ctx.runner.host}: ${r.error?.message ?? 'unknown error'}`, { host: ctx.runner.host, hint: hintFor(r.error?.message ?? '') });
-      return r;
-    } catch (e) {
-      rec.error ??= (e as Error).message;
-      throw e;
-    } finally {
-      rec.durationMs = Date.now() - t0;
-      await saveRecord();
-    }
-  };
+  });
+  const record = run.record;
+  await run.save();
   let backend: Exclude<Backend, 'auto'> | undefined;
   let started = false;
   let exitCode = 0;
   try {
-    // 1. preflight
-    const pre = (await step(preflightStep())).result;
-    const build = Number(asArray(pre['os'])[0]?.['BuildNumber'] ?? 0);
-    const elevated = asArray(pre['elevated'])[0] ?? pre['elevated'];
-    if (elevated !== true && !(Array.isArray(pre['elevated']) && pre['elevated'][0] === true)) {
-      throw new RemoteError(`${ctx.runner.host}: wnvcap must run elevated to create capture sessions`, { hint: 'run as Administrator (or as SYSTEM from a scheduled task)' });
-    }
-    const cmdlets = new Set(asArray(pre['netEventCmdlets']).map((x) => String(x['Name'])));
-    backend = chooseBackend(o.backend, cmdlets, build);
-    record.backend = backend;
-    const leases = await readLeases(ctx.stateDir);
-    for (const s of asArray(pre['sessions'])) {
-      const name = String(s['Name'] ?? '');
-      const ours = name.startsWith('wnvcap-');
-      const lease = leases.find((l) => l.session === name);
-      if (ours && lease && leaseAlive(lease) && lease.pid !== process.pid) {
-        throw new RemoteError(`another wnvcap capture is running on ${ctx.runner.host} (session ${name}, pid ${lease.pid})`, { hint: 'wait for it, or stop it with wnvcap sessions cleanup --force' });
-      }
-      if (ours || o.force) {
-        record.warnings.push(`removed leftover session ${name}${ours ? '' : ' (not ours; --force)'}`);
-        log.warn(`removing leftover session ${name}`);
-        await step(cleanupStep(name));
-        if (lease) await removeLease(ctx.stateDir, name);
-      } else if (backend === 'netevent') {
-        throw new RemoteError(`${ctx.runner.host} already has a capture session "${name}" (${String(s['SessionStatus'] ?? '?')}, ${String(s['LocalFilePath'] ?? '')}) that wnvcap did not start`, {
-          hint: 'inspect it with: Get-NetEventSession | Format-List; remove it yourself, or pass --force to let wnvcap remove it',
-        });
-      }
-    }
-    const pktmonBusy = asArray(pre['pktmonStatus']).some((x) => /Running/i.test(String(x)));
-    if (backend === 'pktmon' && pktmonBusy && !o.force) throw new RemoteError(`pktmon is already capturing on ${ctx.runner.host}`, { hint: 'check with: pktmon status; stop it, or pass --force' });
-    const free = await ctx.freeBytes?.(runDir);
-    if (free !== undefined && free < o.maxSizeMB * 1048576 * 1.1) {
-      const msg = `only ${(free / 1048576).toFixed(0)} MB free at ${runDir}, less than --max-size ${o.maxSizeMB} MB`;
-      if (!o.force) throw new UsageError(msg, { hint: 'free some space, lower --max-size, or pass --force' });
-      record.warnings.push(msg);
-    }
-    // 2. snapshot
-    const inv = (await step(inventoryStep())).result;
-    const snapshot: Snapshot = {
-      schema: SNAPSHOT_SCHEMA, host: String(asArray(pre['host'])[0] ?? pre['host'] ?? ctx.runner.host), osBuild: String(build),
-      psEdition: String((pre['psEdition'] as unknown[] | undefined)?.[0] ?? ''), psVersion: String((pre['psVersion'] as unknown[] | undefined)?.[0] ?? ''),
-      takenAt: new Date().toISOString(), ...(ctx.runner.simulated ? { simulated: true } : {}), commands: inv, warnings: [],
-    };
-    await writeFile(join(runDir, 'snapshot.json'), `${JSON.stringify(snapshot, null, 2)}\n`);
-    record.files['snapshot'] = 'snapshot.json';
-    // 3. session
+    const p = await preflight(run, o);
+    backend = p.backend;
+    await snapshot(run, p.pre);
     const lease: Lease = { session, backend, host: ctx.runner.host, pid: process.pid, runDir, etlPath, startedAt: new Date().toISOString(), simulated: ctx.runner.simulated };
     await writeLease(ctx.stateDir, lease);
     record.session = session;
     started = true;
-    if (backend === 'netevent') {
-      const r = await step(startStep(session, etlPath, o, { vmSwitchProvider: cmdlets.has('Add-NetEventVmSwitchProvider'), vfpProvider: cmdlets.has('Add-NetEventVFPProvider') }));
-      for (const p of o.providers) if (asArray(r.result[`provider:${p.name}`]).length === 0) record.warnings.push(`provider ${p.name} could not be added on this host`);
-    } else if (backend === 'pktmon') await step(pktmonStartStep(etlPath, o));
-    else await step(netshStartStep(session, etlPath, o));
+    await startSession(run, o, p.pre, backend, session, etlPath);
     log.info(`capturing on ${ctx.runner.host}${ctx.runner.simulated ? ' (simulated host)' : ''} with ${backend} for ${o.durationMs / 1000} s into ${etlPath}`);
-    // 4. wait
-    const now = ctx.now ?? Date.now;
-    const t0 = now();
-    const poll = ctx.pollMs ?? 1000;
-    let lastSize = 0;
-    for (;;) {
-      const elapsed = now() - t0;
-      if (elapsed >= o.durationMs) {
-        record.stopReason = 'duration reached';
-        break;
-      }
-      await sleep(Math.min(poll, o.durationMs - elapsed), ctx.signal);
-      if (ctx.signal.aborted) {
-        record.stopReason = 'interrupted (Ctrl-C / SIGTERM): stopped early';
-        record.outcome = 'stopped-by-signal';
-        break;
-      }
-      if (backend === 'netevent') {
-        let st: StepResult;
-        try {
-          st = await step(statusStep(session, etlPath), { allowFail: true });
-        } catch (e) {
-          if (!(e instanceof CancelledError)) throw e;
-          record.stopReason = 'interrupted (Ctrl-C / SIGTERM): stopped early';
-          record.outcome = 'stopped-by-signal';
-          break;
-        }
-        const size = Number(asArray(st.result['file'])[0]?.['Length'] ?? lastSize);
-        const e = (now() - t0) / 1000;
-        ctx.progress?.(`${ctx.runner.host}: ${e.toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s, ${(size / 1048576).toFixed(1)} MB, ${((size - lastSize) / 1048576 / (poll / 1000)).toFixed(2)} MB/s`);
-        lastSize = size;
-        if (size >= o.maxSizeMB * 1048576) {
-          record.stopReason = 'size cap reached';
-          break;
-        }
-        record.steps.pop(); // keep run.json short: status polls are not steps worth keeping
-      } else ctx.progress?.(`${ctx.runner.host}: ${((now() - t0) / 1000).toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s`);
-    }
+    await wait(run, o, backend, session, etlPath);
   } catch (e) {
-    exitCode = e instanceof CancelledError ? 130 : isAppError(e) ? e.exitCode : 1;
-    record.outcome = e instanceof CancelledError ? 'cancelled' : 'failed';
-    record.error = { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
-    log.error(`${(e as Error).message}`);
+    exitCode = recordFailure(run, e);
   } finally {
-    if (started && backend) record.cleanup = await stopAndRemove(ctx, backend, session, log, record);
+    if (started && backend) record.cleanup = await stopAndRemove(run, backend, session);
     if (record.cleanup?.sessionRemoved) await removeLease(ctx.stateDir, session);
-    await saveRecord();
+    await run.save();
   }
-  // 5. bring the file back from a remote host (verified), then decode and report, even after a failure.
-  if (remote && record.cleanup?.sessionRemoved) {
-    const t0 = Date.now();
-    const rec: StepRecord = { name: 'fetch', description: `copy ${etlPath} from ${ctx.runner.host}`, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
-    record.steps.push(rec);
-    try {
-      const f = await remote.fetch(etlPath, localEtl);
-      rec.ok = true;
-      record.fetched = { bytes: f.bytes, sha256: f.sha256 };
-    } catch (e) {
-      rec.error = (e as Error).message;
-      record.warnings.push((e as Error).message);
-      if (record.outcome === 'running') record.outcome = 'failed';
-      record.error ??= { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
-      if (exitCode === 0) exitCode = 4;
-    }
-    rec.durationMs = Date.now() - t0;
-    await saveRecord();
-  }
-  const etlSize = await stat(localEtl).then((s) => s.size, () => 0);
-  if (etlSize > 0) {
-    record.files['etl'] = 'capture.etl';
-    try {
-      const sink = await openFileSink(join(runDir, 'capture.pcapng'));
-      const conv = await convertEtlToPcapng(() => openFileSource(localEtl), sink, { application: ctx.application });
-      await sink.close();
-      record.files['pcapng'] = 'capture.pcapng';
-      record.packets = conv.stats.packets;
-      let topo;
-      try {
-        topo = buildTopology(parseSnapshot(JSON.parse(await import('node:fs/promises').then((f) => f.readFile(join(runDir, 'snapshot.json'), 'utf8')))));
-      } catch {
-        topo = undefined;
-      }
-      const report = await analyzeCapture(() => openFileSource(localEtl), topo, { application: ctx.application, filters: record.filters });
-      await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));
-      await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
-      await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-      record.files['report'] = 'report.txt';
-      record.files['html'] = 'report.html';
-    } catch (e) {
-      record.warnings.push(`decoding the capture failed: ${(e as Error).message}`);
-      log.warn(`decoding the capture failed: ${(e as Error).message}`);
-    }
-  }
+  // Bring the file back from a remote host (verified), then decode and report, even after a failure.
+  if (remote && record.cleanup?.sessionRemoved) exitCode = await fetchBack(run, remote, etlPath, localEtl, o, exitCode);
+  await decodeAndReport(run, localEtl);
   if (record.outcome === 'running') record.outcome = 'completed';
   if (record.cleanup && !record.cleanup.sessionRemoved) {
     record.warnings.push(`the capture session may still exist on ${ctx.runner.host}: ${record.cleanup.detail}; run wnvcap sessions cleanup`);
     if (exitCode === 0) exitCode = 4;
   }
   record.endedAt = new Date().toISOString();
-  await saveRecord();
   log.info(`run folder ${runDir}: ${record.outcome}${record.packets !== undefined ? `, ${record.packets} packets` : ''}`);
   record.files['log'] = 'wnvcap.log';
-  await saveRecord();
-  await new Promise<void>((res) => { fileTransport.on('finish', () => res()); fileLog.end(); setTimeout(res, 500); });
+  await run.save();
+  await close();
   return { runDir, record, exitCode };
 }
 
-/** Stop and remove, on every path; tries twice when PowerShell itself fails. */
-async function stopAndRemove(ctx: CaptureContext, backend: Exclude<Backend, 'auto'>, session: string, log: { warn: (m: string) => void }, record: RunRecord): Promise<{ sessionRemoved: boolean; detail: string }> {
-  const s = backend === 'netevent' ? stopStep(session) : backend === 'pktmon' ? pktmonStopStep() : netshStopStep(session);
+/** Copy-Item -FromSession runs at a few MB/s: allow 1 s per MB of the size cap, 10 minutes at least. */
+export function fetchTimeoutMs(maxSizeMB: number): number {
+  return Math.max(600_000, 120_000 + maxSizeMB * 1000);
+}
+
+async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, localEtl: string, o: CaptureOptions, exitCode: number): Promise<number> {
+  const { record } = run;
+  const t0 = Date.now();
+  const rec: StepRecord = { name: 'fetch', description: `copy ${etlPath} from ${run.ctx.runner.host}`, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
+  record.steps.push(rec);
+  try {
+    const f = await remote.fetch(etlPath, localEtl, { timeoutMs: fetchTimeoutMs(o.maxSizeMB) });
+    rec.ok = true;
+    record.fetched = { bytes: f.bytes, sha256: f.sha256 };
+  } catch (e) {
+    rec.error = (e as Error).message;
+    record.warnings.push((e as Error).message);
+    if (record.outcome === 'running') record.outcome = 'failed';
+    record.error ??= { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
+    if (exitCode === 0) exitCode = 4;
+  }
+  rec.durationMs = Date.now() - t0;
+  await run.save();
+  return exitCode;
+}
+
+async function decodeAndReport(run: Run, localEtl: string): Promise<void> {
+  const { record, runDir, ctx } = run;
+  const etlSize = await stat(localEtl).then((s) => s.size, () => 0);
+  if (etlSize === 0) return;
+  record.files['etl'] = 'capture.etl';
+  try {
+    const sink = await openFileSink(join(runDir, 'capture.pcapng'));
+    const conv = await convertEtlToPcapng(() => openFileSource(localEtl), sink, { application: ctx.application });
+    await sink.close();
+    record.files['pcapng'] = 'capture.pcapng';
+    record.packets = conv.stats.packets;
+    let topo;
+    try {
+      topo = buildTopology(parseSnapshot(JSON.parse(await readFile(join(runDir, 'snapshot.json'), 'utf8'))));
+    } catch {
+      topo = undefined;
+    }
+    const report = await analyzeCapture(() => openFileSource(localEtl), topo, { application: ctx.application, filters: record.filters });
+    await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));
+    await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
+    await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    record.files['report'] = 'report.txt';
+    record.files['html'] = 'report.html';
+  } catch (e) {
+    run.warn(`decoding the capture failed: ${(e as Error).message}`);
+  }
+}
+
+function stopStepFor(backend: Exclude<Backend, 'auto'>, session: string): Step {
+  return backend === 'netevent' ? stopStep(session) : backend === 'pktmon' ? pktmonStopStep() : netshStopStep(session);
+}
+
+/** Stop and remove, on every path (a signal does not interrupt it); tries twice when PowerShell itself fails. */
+async function stopAndRemove(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<{ sessionRemoved: boolean; detail: string }> {
+  const { ctx, record } = run;
+  const s = stopStepFor(backend, session);
   let last = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     const t0 = Date.now();
@@ -343,49 +444,61 @@ async function stopAndRemove(ctx: CaptureContext, backend: Exclude<Backend, 'aut
     record.steps.push(rec);
     try {
       const r = await ctx.runner.run(s);
-      rec.durationMs = Date.now() - t0;
       rec.ok = r.ok;
-      if (r.ok) return { sessionRemoved: true, detail: `${backend} session stopped and removed` };
-      last = r.error?.message ?? 'failed';
-      rec.error = last;
+      const gone = r.ok ? stoppedFromResult(run, backend, session, r) : undefined;
+      if (r.ok && gone !== false) return { sessionRemoved: true, detail: `${backend} session stopped and removed${gone === undefined ? ' (the host cannot list ETW sessions to confirm)' : ''}` };
+      last = r.ok ? 'the session is still there after the stop' : r.error?.message ?? 'failed';
     } catch (e) {
-      rec.durationMs = Date.now() - t0;
       last = (e as Error).message;
-      rec.error = last;
     }
-    log.warn(`stop attempt ${attempt} failed: ${last}`);
+    rec.error = last;
+    rec.durationMs = Date.now() - t0;
+    run.log.warn(`stop attempt ${attempt} failed: ${last}`);
     // The stop may have failed because there is nothing left to stop: ask the host.
-    if (await verifyGone(ctx, backend, session)) return { sessionRemoved: true, detail: `no longer present after: ${last}` };
+    if (await verifyGone(run, backend, session)) return { sessionRemoved: true, detail: `no longer present after: ${last}` };
   }
   return { sessionRemoved: false, detail: last };
 }
 
-/** True when the host shows no capture of ours any more. */
-async function verifyGone(ctx: CaptureContext, backend: Exclude<Backend, 'auto'>, session: string): Promise<boolean> {
+/** From a stop step's own result: false = still there, true = gone, undefined = cannot say. */
+function stoppedFromResult(run: Run, backend: Exclude<Backend, 'auto'>, session: string, r: StepResult): boolean | undefined {
+  if (backend === 'netevent') return run.parse(r, (x, h) => parseRemaining(x, h, 'stop')).every((s) => s.name !== session);
+  const traces = run.parse(r, (x, h) => parseTraceSessions(x, h, 'stop'));
+  if (traces === undefined) return undefined;
+  return backend === 'pktmon' ? !pktmonRunning(traces) : !traces.some((t) => t.toLowerCase() === session.toLowerCase());
+}
+
+/** True when the host shows no capture of ours any more (by name, never by localized text). */
+async function verifyGone(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<boolean> {
+  const host = run.ctx.runner.host;
   try {
-    const r = await ctx.runner.run(preflightStep());
-    if (!r.ok) return false;
-    if (backend === 'netevent') return !asArray(r.result['sessions']).some((s) => s['Name'] === session);
-    if (backend === 'pktmon') return !asArray(r.result['pktmonStatus']).some((x) => /Running/i.test(String(x)));
-    return !asArray(r.result['netshStatus']).some((x) => /Running/i.test(String(x)));
+    if (backend === 'netevent') {
+      const r = await run.ctx.runner.run(preflightStep());
+      return r.ok && !parsePreflight(r, host).sessions.some((s) => s.name === session);
+    }
+    const names = backend === 'pktmon' ? [PKTMON_TRACE_SESSION] : [session];
+    const r = await run.ctx.runner.run(traceSessionsStep(names));
+    const traces = r.ok ? parseTraceSessions(r, host, 'verify-stopped') : undefined;
+    return traces !== undefined && !traces.some((t) => names.some((n) => n.toLowerCase() === t.toLowerCase()));
   } catch {
     return false;
   }
 }
 
-function chooseBackend(asked: Backend, cmdlets: Set<string>, build: number): Exclude<Backend, 'auto'> {
-  const hasNetEvent = cmdlets.has('New-NetEventSession');
+function chooseBackend(asked: Backend, pre: Preflight): Exclude<Backend, 'auto'> {
+  const netEvent = has(pre, 'New-NetEventSession');
+  const pktmon = has(pre, 'pktmon.exe') && (pre.build === 0 || pre.build >= PKTMON_BUILD);
   if (asked === 'netevent') {
-    if (!hasNetEvent) throw new RemoteError('the NetEventPacketCapture module is not available on this host', { hint: 'use --backend netsh (Windows Server 2012 R2 / 2016) or --backend pktmon (2019+)' });
+    if (!netEvent) throw new RemoteError('the NetEventPacketCapture module is not available on this host', { hint: 'use --backend netsh (Windows Server 2012 R2 / 2016) or --backend pktmon (2019+)' });
     return 'netevent';
   }
   if (asked === 'pktmon') {
-    if (build > 0 && build < 17763) throw new RemoteError(`pktmon needs Windows 10 1809 / Server 2019 (build 17763); this host is build ${build}`, { hint: 'use --backend netevent or netsh' });
+    if (!pktmon) throw new RemoteError(`pktmon is not on this host (it needs Windows 10 1809 / Server 2019, build ${PKTMON_BUILD}; this host is build ${pre.build})`, { hint: 'use --backend netevent or netsh' });
     return 'pktmon';
   }
   if (asked === 'netsh') return 'netsh';
-  if (hasNetEvent) return 'netevent';
-  return build >= 17763 ? 'pktmon' : 'netsh';
+  if (netEvent) return 'netevent';
+  return pktmon ? 'pktmon' : 'netsh';
 }
 
 function hintFor(message: string): string | undefined {
@@ -393,5 +506,6 @@ function hintFor(message: string): string | undefined {
   if (/not enough space/i.test(message)) return 'free disk space or choose another --out';
   if (/being used by another process/i.test(message)) return 'another program holds the capture file; choose another --out';
   if (/already exists|only one session/i.test(message)) return 'a capture session already exists: wnvcap sessions list';
+  if (/cannot find the path|path specified/i.test(message)) return 'the capture folder could not be created on the host';
   return undefined;
 }

@@ -1,59 +1,109 @@
 /**
  * The PowerShell steps of a capture, per backend (windows-capture.md 1.12, 2, 3): built from
  * typed commands, every user value through the one quoting function. Each step is one script
- * that prints one JSON envelope; the lifecycle runs them in order.
+ * that prints one JSON envelope; the lifecycle runs them in order and parses each result with
+ * step-results.ts. Commands a host may lack are probed (Statement.optional), never assumed.
  */
 import { raw } from '../powershell/quote.js';
 import { cmd, NativeCall, stmt, type Statement, type Step } from '../powershell/script.js';
 import type { CaptureOptions } from './options.js';
 
 export const NDIS_PROVIDER = 'Microsoft-Windows-NDIS-PacketCapture';
+/** The ETW session pktmon runs under (windows-capture.md 3.1; the name is [U]: confirm on a host). */
+export const PKTMON_TRACE_SESSION = 'PktMon';
+/** First build with pktmon's 2004 syntax (start --capture, --pkt-size, --log-mode); 17763-19040 have the 1809 one. */
+export const PKTMON_2004_BUILD = 19041;
+/** First build with pktmon at all (Windows 10 1809 / Server 2019). */
+export const PKTMON_BUILD = 17763;
+/** The generic ETW providers the VmSwitch / VFP provider cmdlets add themselves (never add them twice). */
+export const VMSWITCH_PROVIDER_GUID = '{67DC0D66-3695-47C0-9642-33F76F7BD7AD}';
+export const VFP_PROVIDER_GUID = '{9F2660EA-CFE7-428F-9850-AECA612619B0}';
 
+/** Commands the preflight looks for; each may be missing on some Windows build or role. */
+export const PROBED_COMMANDS = [
+  'New-NetEventSession', 'Add-NetEventVmSwitchProvider', 'Add-NetEventVFPProvider', 'Get-EtwTraceSession', 'Update-EtwTraceSession',
+  'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace', 'Get-VMNetworkAdapter', 'Get-VMSwitch', 'pktmon.exe', 'netsh.exe', 'docker.exe',
+] as const;
+
+/** Step timeouts: generous where Windows is known to be slow (HNS at depth 20, netsh correlating). */
+export const STEP_TIMEOUT_MS = { preflight: 120_000, inventory: 300_000, start: 180_000, status: 60_000, stop: 300_000, netshStop: 900_000 } as const;
+
+// The .NET question "am I elevated"; the preflight asks it after a module command has run.
 const ELEVATED = '([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)';
+const SESSION_PROJECTION = ['Name', raw("@{n='SessionStatus';e={[string]$_.SessionStatus}}"), 'LocalFilePath', 'MaxFileSize'];
 
 /** Statement with no command: an expression written by wnvcap ($r['key'] = @(expr)). */
 function expr(key: string, text: string): Statement {
   return { resultKey: key, stages: [], expression: text };
 }
 
+function select(props: Array<string | ReturnType<typeof raw>>): ReturnType<typeof cmd> {
+  return cmd('Select-Object').param('Property', props);
+}
+
+/**
+ * Which of these ETW sessions run (EventTracingManagement, Windows 10 / Server 2016+): by name,
+ * structured, not localized text. -Name is mandatory on the current reference page; a name that
+ * does not run is a non-terminating ObjectNotFound, silenced.
+ */
+function traceSessionsStatement(names: readonly string[]): Statement {
+  return stmt([cmd('Get-EtwTraceSession').param('Name', [...names]), select(['Name'])], { resultKey: 'traceSessions', tolerateErrors: true, optional: true });
+}
+
+/** Which of these ETW sessions still run: how a pktmon or netsh stop is confirmed when the stop itself failed. */
+export function traceSessionsStep(names: readonly string[]): Step {
+  return { name: 'verify-stopped', description: `is any of ${names.join(', ')} still running`, timeoutMs: STEP_TIMEOUT_MS.status, statements: [traceSessionsStatement(names)] };
+}
+
 export function preflightStep(): Step {
   return {
     name: 'preflight',
-    description: 'Windows build, elevation, PowerShell edition, capture cmdlets, existing capture sessions',
+    description: 'Windows build, elevation, PowerShell edition, the commands this host has, existing capture sessions',
+    timeoutMs: STEP_TIMEOUT_MS.preflight,
     statements: [
+      // A module command first: it is ordinary here, and the elevation question below is .NET's.
+      stmt([cmd('Get-CimInstance').param('ClassName', 'Win32_OperatingSystem'), select(['BuildNumber', 'Caption', 'Version'])], { resultKey: 'os', tolerateErrors: true }),
       expr('host', '$env:COMPUTERNAME'),
       expr('elevated', ELEVATED),
       expr('psEdition', '$PSVersionTable.PSEdition'),
       expr('psVersion', '$PSVersionTable.PSVersion.ToString()'),
-      stmt([cmd('Get-CimInstance').param('ClassName', 'Win32_OperatingSystem'), cmd('Select-Object').param('Property', ['BuildNumber', 'Caption', 'Version'])], { resultKey: 'os' }),
-      stmt([cmd('Get-Command').param('Module', ['NetEventPacketCapture']), cmd('Select-Object').param('Property', ['Name'])], { resultKey: 'netEventCmdlets', tolerateErrors: true }),
-      stmt([cmd('Get-NetEventSession'), cmd('Select-Object').param('Property', ['Name', raw("@{n='SessionStatus';e={[string]$_.SessionStatus}}"), 'LocalFilePath', 'MaxFileSize'])], { resultKey: 'sessions', tolerateErrors: true }),
-      stmt(new NativeCall('pktmon.exe', ['status']), { resultKey: 'pktmonStatus', tolerateErrors: true }),
-      stmt(new NativeCall('netsh.exe', ['trace', 'show', 'status']), { resultKey: 'netshStatus', tolerateErrors: true }),
+      stmt([cmd('Get-Command').param('Name', [...PROBED_COMMANDS]).param('ErrorAction', 'Ignore'), cmd('Select-Object').param('ExpandProperty', 'Name')], { resultKey: 'commands' }),
+      stmt([cmd('Get-NetEventSession'), select(SESSION_PROJECTION)], { resultKey: 'sessions', tolerateErrors: true, optional: true }),
+      traceSessionsStatement([PKTMON_TRACE_SESSION]),
     ],
   };
 }
 
 /** The host inventory for snapshot.json: each command's output under its name (windows-capture.md 2.9). */
 export function inventoryStep(): Step {
-  const s = (key: string, first: ReturnType<typeof cmd>, props: Array<string | ReturnType<typeof raw>>): Statement =>
-    stmt([first, cmd('Select-Object').param('Property', props)], { resultKey: key, tolerateErrors: true });
+  const s = (key: string, first: ReturnType<typeof cmd>, props: Array<string | ReturnType<typeof raw>>, optional = false): Statement =>
+    stmt([first, select(props)], { resultKey: key, tolerateErrors: true, optional });
+  const docker = (args: Array<string | ReturnType<typeof raw>>, opts: Omit<Statement, 'stages'>): Statement =>
+    stmt(new NativeCall('docker.exe', args), { tolerateErrors: true, optional: true, ...opts });
   return {
     name: 'inventory',
     description: 'compartments, IP interfaces and addresses, adapters, HNS networks/endpoints/namespaces, VM adapters and switches, Docker networks',
+    timeoutMs: STEP_TIMEOUT_MS.inventory,
     statements: [
       s('Get-NetCompartment', cmd('Get-NetCompartment'), ['CompartmentId', 'CompartmentGuid', 'CompartmentDescription', raw("@{n='CompartmentType';e={[string]$_.CompartmentType}}")]),
       s('Get-NetIPInterface', cmd('Get-NetIPInterface').flag('IncludeAllCompartments'), ['InterfaceIndex', 'InterfaceAlias', raw("@{n='AddressFamily';e={[string]$_.AddressFamily}}"), 'CompartmentId', 'NlMtu', raw("@{n='ConnectionState';e={[string]$_.ConnectionState}}")]),
       s('Get-NetIPAddress', cmd('Get-NetIPAddress').flag('IncludeAllCompartments'), ['IPAddress', 'InterfaceIndex', 'InterfaceAlias', raw("@{n='AddressFamily';e={[string]$_.AddressFamily}}"), 'PrefixLength', raw("@{n='AddressState';e={[string]$_.AddressState}}")]),
-      s('Get-NetAdapter', cmd('Get-NetAdapter').flag('IncludeHidden'), ['Name', 'InterfaceIndex', 'InterfaceDescription', 'MacAddress', 'InterfaceGuid', 'Virtual', 'Hidden', 'Status']),
-      stmt(cmd('Get-HnsNetwork'), { resultKey: 'Get-HnsNetwork', tolerateErrors: true }),
-      stmt(cmd('Get-HnsEndpoint'), { resultKey: 'Get-HnsEndpoint', tolerateErrors: true }),
-      stmt(cmd('Get-HnsNamespace'), { resultKey: 'Get-HnsNamespace', tolerateErrors: true }),
-      s('Get-VMNetworkAdapter', cmd('Get-VMNetworkAdapter').flag('All'), ['VMName', 'Name', 'MacAddress', 'SwitchName', 'IPAddresses', 'IsManagementOs']),
-      s('Get-VMSwitch', cmd('Get-VMSwitch'), ['Name', 'Id', raw("@{n='SwitchType';e={[string]$_.SwitchType}}")]),
-      stmt([new NativeCall('docker.exe', ['network', 'inspect', 'nat'])], { resultKey: 'docker network inspect', tolerateErrors: true }),
+      s('Get-NetAdapter', cmd('Get-NetAdapter').flag('IncludeHidden'), ['Name', 'InterfaceIndex', 'InterfaceDescription', 'MacAddress', 'InterfaceGuid', 'Virtual', 'Hidden', raw("@{n='Status';e={[string]$_.Status}}")]),
+      stmt(cmd('Get-HnsNetwork'), { resultKey: 'Get-HnsNetwork', tolerateErrors: true, optional: true }),
+      stmt(cmd('Get-HnsEndpoint'), { resultKey: 'Get-HnsEndpoint', tolerateErrors: true, optional: true }),
+      stmt(cmd('Get-HnsNamespace'), { resultKey: 'Get-HnsNamespace', tolerateErrors: true, optional: true }),
+      s('Get-VMNetworkAdapter', cmd('Get-VMNetworkAdapter').flag('All'), ['VMName', 'Name', 'MacAddress', 'SwitchName', 'IPAddresses', 'IsManagementOs'], true),
+      s('Get-VMSwitch', cmd('Get-VMSwitch'), ['Name', 'Id', raw("@{n='SwitchType';e={[string]$_.SwitchType}}")], true),
+      // Every Docker network (not only nat): its JSON text, parsed on our side.
+      docker(['network', 'ls', '--quiet'], { assign: 'dockerNetworks' }),
+      docker(['network', 'inspect', raw('$dockerNetworks')], { resultKey: 'docker network inspect' }),
     ],
   };
+}
+
+/** Creates the run folder on the host (every backend writes its file there). */
+function runFolderStatement(etlPath: string): Statement {
+  return stmt(cmd('New-Item').param('ItemType', 'Directory').param('Path', parentOf(etlPath)).flag('Force'), { comment: 'the run folder' });
 }
 
 /** Removes a session of ours left from before (never a foreign one). */
@@ -61,9 +111,11 @@ export function cleanupStep(sessionName: string): Step {
   return {
     name: 'cleanup-own',
     description: `stop and remove a leftover session named ${sessionName}`,
+    timeoutMs: STEP_TIMEOUT_MS.stop,
     statements: [
       stmt(cmd('Stop-NetEventSession').param('Name', sessionName), { tolerateErrors: true }),
       stmt(cmd('Remove-NetEventSession').param('Name', sessionName), { tolerateErrors: true }),
+      remainingStatement(sessionName),
     ],
   };
 }
@@ -80,71 +132,120 @@ function netEventProviderStatement(sessionName: string, o: CaptureOptions): Stat
   return stmt(c);
 }
 
-export function startStep(sessionName: string, etlPath: string, o: CaptureOptions, available: { vmSwitchProvider: boolean; vfpProvider: boolean }): Step {
+export interface ProviderAvailability {
+  vmSwitchProvider: boolean;
+  vfpProvider: boolean;
+}
+
+/** The profile's generic providers, less those the VmSwitch/VFP provider cmdlets add themselves. */
+export function genericProviders(o: CaptureOptions, available: ProviderAvailability): CaptureOptions['providers'] {
+  const skip = new Set<string>();
+  if (o.vmSwitchProvider && available.vmSwitchProvider) skip.add(VMSWITCH_PROVIDER_GUID);
+  if (o.vfpProvider && available.vfpProvider) skip.add(VFP_PROVIDER_GUID);
+  return o.providers.filter((p) => !skip.has(p.name.toUpperCase()));
+}
+
+export function startStep(sessionName: string, etlPath: string, o: CaptureOptions, available: ProviderAvailability): Step {
   const statements: Statement[] = [
-    stmt(cmd('New-Item').param('ItemType', 'Directory').param('Path', parentOf(etlPath)).flag('Force'), { comment: 'the run folder' }),
+    runFolderStatement(etlPath),
     stmt(cmd('New-NetEventSession').param('Name', sessionName).param('CaptureMode', 'SaveToFile').param('LocalFilePath', etlPath).param('MaxFileSize', o.maxSizeMB)),
     netEventProviderStatement(sessionName, o),
   ];
   if (o.vmSwitchProvider && available.vmSwitchProvider) statements.push(stmt(cmd('Add-NetEventVmSwitchProvider').param('SessionName', sessionName).param('Level', 4)));
   if (o.vfpProvider && available.vfpProvider) statements.push(stmt(cmd('Add-NetEventVFPProvider').param('SessionName', sessionName).param('Level', 4)));
-  for (const p of o.providers) {
+  for (const p of genericProviders(o, available)) {
     // Each provider on its own: a provider missing on this host must not abort the capture.
     const c = cmd('Add-NetEventProvider').param('Name', p.name).param('SessionName', sessionName).param('Level', p.level ?? 4);
     if (p.keywords) c.param('MatchAnyKeyword', BigInt(p.keywords));
-    statements.push(stmt(c, { tolerateErrors: true, resultKey: `provider:${p.name}` }));
+    statements.push(stmt([c, select(['Name'])], { tolerateErrors: true, resultKey: `provider:${p.name}` }));
   }
   statements.push(stmt(cmd('Start-NetEventSession').param('Name', sessionName)));
-  return { name: 'start', description: `create and start NetEventSession ${sessionName}`, statements };
+  return { name: 'start', description: `create and start NetEventSession ${sessionName}`, statements, timeoutMs: STEP_TIMEOUT_MS.start };
 }
 
 export function statusStep(sessionName: string, etlPath: string): Step {
   return {
     name: 'status',
     description: 'session status and file size',
+    timeoutMs: STEP_TIMEOUT_MS.status,
     statements: [
-      stmt([cmd('Get-NetEventSession').param('Name', sessionName), cmd('Select-Object').param('Property', ['Name', raw("@{n='SessionStatus';e={[string]$_.SessionStatus}}")])], { resultKey: 'session' }),
-      stmt([cmd('Get-Item').param('LiteralPath', etlPath), cmd('Select-Object').param('Property', ['Length'])], { resultKey: 'file', tolerateErrors: true }),
+      stmt([cmd('Get-NetEventSession').param('Name', sessionName), select(['Name', raw("@{n='SessionStatus';e={[string]$_.SessionStatus}}")])], { resultKey: 'session' }),
+      stmt([cmd('Get-Item').param('LiteralPath', etlPath), select(['Length'])], { resultKey: 'file', tolerateErrors: true }),
     ],
   };
+}
+
+/** The session if it still exists (empty when it is gone): how a stop is verified, by name. */
+function remainingStatement(sessionName: string): Statement {
+  return stmt([cmd('Get-NetEventSession').param('Name', sessionName), select(SESSION_PROJECTION)], { resultKey: 'remaining', tolerateErrors: true });
 }
 
 export function stopStep(sessionName: string): Step {
   return {
     name: 'stop',
     description: `stop and remove NetEventSession ${sessionName}`,
+    timeoutMs: STEP_TIMEOUT_MS.stop,
     statements: [
-      stmt(cmd('Stop-NetEventSession').param('Name', sessionName), { tolerateErrors: true, resultKey: 'stop' }),
+      stmt([cmd('Stop-NetEventSession').param('Name', sessionName), select(['Name'])], { tolerateErrors: true, resultKey: 'stop' }),
       stmt(cmd('Remove-NetEventSession').param('Name', sessionName)),
+      remainingStatement(sessionName),
     ],
   };
 }
 
-/** pktmon (Windows 10 1809 / Server 2019+): one global session; filters then start. */
-export function pktmonStartStep(etlPath: string, o: CaptureOptions): Step {
-  const statements: Statement[] = [stmt(new NativeCall('pktmon.exe', ['filter', 'remove']), { tolerateErrors: true })];
-  const filters: string[][] = [];
-  for (const ip of o.ips) filters.push(['--ip', ip]);
-  for (const m of o.macs) filters.push(['--mac', m]);
-  for (const e of o.etherTypes) filters.push(['--data-link', String(e)]);
+/** pktmon filters: one per (address, protocol) pair, short options that 1809 and 2004+ share. */
+function pktmonFilters(o: CaptureOptions): string[][] {
+  const conds: string[][] = [...o.ips.map((ip) => ['-i', ip]), ...o.macs.map((m) => ['-m', m]), ...o.etherTypes.map((e) => ['-d', String(e)])];
   const protos = o.protocols.length ? o.protocols : [undefined];
-  let n = 0;
-  for (const f of filters.length ? filters : [[]]) {
+  const out: string[][] = [];
+  for (const f of conds.length ? conds : [[]]) {
     for (const p of protos) {
       if (f.length === 0 && p === undefined) continue;
-      n++;
-      statements.push(stmt(new NativeCall('pktmon.exe', ['filter', 'add', `wnvcap${n}`, ...f, ...(p !== undefined ? ['--transport', String(p)] : [])])));
+      out.push([...f, ...(p !== undefined ? ['-t', String(p)] : [])]);
     }
   }
-  statements.push(stmt(new NativeCall('pktmon.exe', [
-    'start', '--capture', '--comp', o.captureType === 'physical' ? 'nics' : 'all', '--type', o.pktmonType, '--pkt-size', String(o.truncate),
-    '--file-name', etlPath, '--file-size', String(o.maxSizeMB), '--log-mode', 'circular',
-  ])));
-  return { name: 'start', description: 'start pktmon capture', statements };
+  return out;
+}
+
+/**
+ * pktmon (Windows 10 1809 / Server 2019+): one global session; filters, then start. Build 19041
+ * (2004) and later take `start --capture --comp --type --pkt-size --file-name --file-size
+ * --log-mode`; 17763-19040 take the 1809 form `start --etw -p <bytes> -f <file> -s <MB>` [U],
+ * which has no component or drop-only selection (the lifecycle warns).
+ */
+export function pktmonStartStep(etlPath: string, o: CaptureOptions, build: number): Step {
+  const statements: Statement[] = [runFolderStatement(etlPath), stmt(new NativeCall('pktmon.exe', ['filter', 'remove']), { tolerateErrors: true })];
+  pktmonFilters(o).forEach((f, i) => statements.push(stmt(new NativeCall('pktmon.exe', ['filter', 'add', `wnvcap${i + 1}`, ...f]))));
+  const args = build >= PKTMON_2004_BUILD || build === 0
+    ? ['start', '--capture', '--comp', o.captureType === 'physical' ? 'nics' : 'all', '--type', o.pktmonType, '--pkt-size', String(o.truncate),
+      '--file-name', etlPath, '--file-size', String(o.maxSizeMB), '--log-mode', 'circular']
+    : ['start', '--etw', '-p', String(o.truncate), '-f', etlPath, '-s', String(o.maxSizeMB)];
+  statements.push(stmt(new NativeCall('pktmon.exe', args)));
+  return { name: 'start', description: 'start pktmon capture', statements, timeoutMs: STEP_TIMEOUT_MS.start };
 }
 
 export function pktmonStopStep(): Step {
-  return { name: 'stop', description: 'stop pktmon', statements: [stmt(new NativeCall('pktmon.exe', ['stop'])), stmt(new NativeCall('pktmon.exe', ['filter', 'remove']), { tolerateErrors: true })] };
+  return {
+    name: 'stop',
+    description: 'stop pktmon',
+    timeoutMs: STEP_TIMEOUT_MS.stop,
+    statements: [stmt(new NativeCall('pktmon.exe', ['stop'])), stmt(new NativeCall('pktmon.exe', ['filter', 'remove']), { tolerateErrors: true }), traceSessionsStatement([PKTMON_TRACE_SESSION])],
+  };
+}
+
+const NETSH_ETHERTYPES: Readonly<Record<number, string>> = { 0x0800: 'IPv4', 0x86dd: 'IPv6', 0x0806: 'ARP' };
+
+/** netsh capture filters (netsh trace show capturefilterhelp): IPv4 and IPv6 apart, EtherTypes by name where netsh has one. */
+export function netshFilters(o: CaptureOptions): string[] {
+  const out: string[] = [];
+  const v4 = o.ips.filter((x) => !x.includes(':'));
+  const v6 = o.ips.filter((x) => x.includes(':'));
+  if (v4.length) out.push(`IPv4.Address=(${v4.join(',')})`);
+  if (v6.length) out.push(`IPv6.Address=(${v6.join(',')})`);
+  if (o.protocols.length) out.push(`Protocol=(${o.protocols.join(',')})`);
+  if (o.macs.length) out.push(`Ethernet.Address=(${o.macs.join(',')})`);
+  if (o.etherTypes.length) out.push(`Ethernet.Type=(${o.etherTypes.map((e) => NETSH_ETHERTYPES[e] ?? `0x${e.toString(16).padStart(4, '0')}`).join(',')})`);
+  return out;
 }
 
 /** netsh trace (2012 R2 / 2016 fallback): report and correlation off, never persistent. */
@@ -152,17 +253,23 @@ export function netshStartStep(sessionName: string, etlPath: string, o: CaptureO
   const args = [
     'trace', 'start', `sessionname=${sessionName}`, 'capture=yes', `capturetype=${o.captureType === 'switch' ? 'vmswitch' : o.captureType}`, 'report=disabled',
     'persistent=no', 'correlation=disabled', `tracefile=${etlPath}`, `maxsize=${o.maxSizeMB}`, 'filemode=circular', 'overwrite=yes',
-    `PacketTruncateBytes=${o.truncate}`, `CaptureMultiLayer=${o.multiLayer ? 'yes' : 'no'}`,
+    `PacketTruncateBytes=${o.truncate}`, `CaptureMultiLayer=${o.multiLayer ? 'yes' : 'no'}`, ...netshFilters(o),
   ];
-  if (o.ips.length) args.push(`IPv4.Address=(${o.ips.filter((x) => x.includes('.')).join(',')})`);
-  if (o.protocols.length) args.push(`Protocol=(${o.protocols.join(',')})`);
-  if (o.macs.length) args.push(`Ethernet.Address=(${o.macs.join(',')})`);
-  for (const p of o.providers) args.push(`provider=${p.name}`);
-  return { name: 'start', description: 'start netsh trace', statements: [stmt(new NativeCall('netsh.exe', args))] };
+  for (const p of o.providers) {
+    args.push(`provider=${p.name}`);
+    if (p.keywords) args.push(`keywords=${p.keywords}`);
+    args.push(`level=${p.level ?? 4}`);
+  }
+  return { name: 'start', description: 'start netsh trace', statements: [runFolderStatement(etlPath), stmt(new NativeCall('netsh.exe', args))], timeoutMs: STEP_TIMEOUT_MS.start };
 }
 
 export function netshStopStep(sessionName: string): Step {
-  return { name: 'stop', description: 'stop netsh trace', statements: [stmt(new NativeCall('netsh.exe', ['trace', 'stop', `sessionname=${sessionName}`]))] };
+  return {
+    name: 'stop',
+    description: 'stop netsh trace',
+    timeoutMs: STEP_TIMEOUT_MS.netshStop,
+    statements: [stmt(new NativeCall('netsh.exe', ['trace', 'stop', `sessionname=${sessionName}`])), traceSessionsStatement([sessionName])],
+  };
 }
 
 function parentOf(p: string): string {

@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { EXIT, isAppError, UsageError } from '../util/errors.js';
+import { defaultOutDir } from '../util/paths.js';
 import { VERSION } from '../version.js';
 import type { CliContext } from './context.js';
 import { createLogger } from './logging.js';
@@ -118,7 +119,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('ethertype', { type: 'string', array: true, describe: '<0x0800 | number>' })
       .option('capture-type', { type: 'string', describe: '{physical | switch | both}' })
       .option('backend', { type: 'string', describe: '{auto | netevent | pktmon | netsh}' })
-      .option('out', { type: 'string', default: '.', describe: '<dir> where the run folder is made' })
+      .option('out', { type: 'string', default: defaultOutDir(process.platform, base.env), describe: '<dir> where the run folder is made (Windows: %ProgramData%\\wnvcap\\runs)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the PowerShell scripts, in order, and change nothing' })
       .option('simulate', { type: 'boolean', default: false, describe: 'capture on the built-in simulated container host (also WNVCAP_SIMULATE=1)' })
       .option('force', { type: 'boolean', default: false, describe: 'remove a capture session wnvcap did not start; ignore low disk space' })
@@ -157,7 +158,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
     .command('schedule <action> [name]', 'capture windows with Windows Task Scheduler: add, list, remove, run-now', (c) => c
       .positional('action', { choices: ['add', 'list', 'remove', 'run-now'] as const, demandOption: true })
       .positional('name', { type: 'string' })
-      .option('at', { type: 'string', describe: '<date-time> one window (or the first of --every)' })
+      .option('at', { type: 'string', describe: '<date-time> one window (or the first of --every); with Z or +hh:mm, else the host\'s local time' })
       .option('every', { type: 'string', describe: '<duration> repeat, e.g. 6h' })
       .option('cron', { type: 'string', describe: '<expr> "M H * * *" or "M H * * DOW" (other crons: wnvcap agent)' })
       .option('duration', { type: 'string', describe: '<window> e.g. 10m' })
@@ -165,7 +166,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('keep', { type: 'number', describe: '<n> run folders kept' })
       .option('max-disk', { type: 'number', describe: '<GB> disk budget for run folders' })
       .option('computer', { type: 'string', array: true, describe: '<host> capture on these hosts' })
-      .option('out', { type: 'string', default: 'C:\\ProgramData\\wnvcap\\runs', describe: '<dir> for the run folders' })
+      .option('out', { type: 'string', default: defaultOutDir('win32', base.env), describe: '<dir> for the run folders: a full path on the host (C:\\... or \\\\server\\share\\...)' })
       .option('simulate', { type: 'boolean', default: false })
       .option('json', { type: 'boolean', default: false }),
     (a) => {

@@ -192,7 +192,11 @@ function readCommand(n: Node): ParsedCommand {
 }
 
 function collectCommands(n: Node, out: ParsedCommand[]): void {
-  if (n.type === 'command') out.push(readCommand(n));
+  // `& { ... }` runs a script block (the native-call wrapper): its commands are collected inside it.
+  if (n.type === 'command') {
+    const c = readCommand(n);
+    if (!(c.native && c.name.startsWith('{'))) out.push(c);
+  }
   for (const c of n.namedChildren) collectCommands(c, out);
 }
 

@@ -57,8 +57,3 @@ export function checkCommandName(name: string): string {
   if (!CMDLET.test(name)) throw new PsValueError(`invalid command name: ${JSON.stringify(name)}`);
   return name;
 }
-
-/** -EncodedCommand payload: base64 of the UTF-16LE script. */
-export function encodeCommand(script: string): string {
-  return Buffer.from(script, 'utf16le').toString('base64');
-}

@@ -43,6 +43,7 @@ export const MANDATORY: Readonly<Record<string, readonly string[]>> = {
   'add-neteventvmswitch': ['Name'],
   'new-item': ['Path'],
   'test-path': ['Path'],
+  'get-etwtracesession': ['Name'],
 };
 
 /** Native command lines we emit and the verbs/options they may use (windows-capture.md 3.1, 3.2). */

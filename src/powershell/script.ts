@@ -5,7 +5,7 @@
  *   cmd('New-NetEventSession').param('Name', name).param('MaxFileSize', 512)
  *   pipeline(cmd('Get-NetAdapter').flag('IncludeHidden'), cmd('Select-Object').param('Property', [...]))
  */
-import { checkCommandName, checkParamName, renderValue, type PsValue } from './quote.js';
+import { checkCommandName, checkParamName, PsRaw, renderValue, type PsValue } from './quote.js';
 
 export interface PsParam {
   name: string;
@@ -43,15 +43,13 @@ export function cmd(name: string): PsCommand {
   return new PsCommand(name);
 }
 
-/** An external program call: `& 'pktmon.exe' 'start' '--capture' ...` (every argument quoted). */
+/** An external program call: `& 'pktmon.exe' 'start' '--capture' ...` (every argument quoted; a PsRaw argument is a variable written by wnvcap). */
 export class NativeCall {
-  constructor(readonly program: string, readonly args: readonly string[]) {}
+  constructor(readonly program: string, readonly args: readonly (string | PsRaw)[]) {}
   render(): string {
     return `& ${renderValue(this.program)} ${this.args.map((a) => renderValue(a)).join(' ')}`.trimEnd();
   }
 }
-
-export type PsStage = PsCommand;
 
 export interface Statement {
   /** Store the pipeline's output under this key of the step result ($r['key'] = @(...)). */
@@ -64,6 +62,13 @@ export interface Statement {
   expression?: string;
   /** Assign the pipeline's output to this variable ($name = ...), e.g. a remoting session. */
   assign?: string;
+  /**
+   * The command may be absent on some hosts (docker.exe on containerd nodes, the HNS module, the
+   * Hyper-V module, pktmon before 1809): run the statement only when Get-Command finds it, else
+   * add its name to the envelope's `absent` list. A missing command is terminating
+   * (CommandNotFoundException) and -ErrorAction never binds, so a probe is the only safe way.
+   */
+  optional?: boolean;
 }
 
 /** One step: statements run in order inside the envelope; the first error that is not tolerated ends it. */
@@ -73,37 +78,83 @@ export interface Step {
   statements: Statement[];
   /** Uses PowerShell 7-only parameters (SSH remoting): never sent to Windows PowerShell 5.1. */
   requiresPs7?: boolean;
+  /** How long the step may take before PowerShell is stopped (default: the runner's, 2 minutes). */
+  timeoutMs?: number;
 }
 
 export function stmt(stages: PsCommand | NativeCall | readonly (PsCommand | NativeCall)[], opts: Omit<Statement, 'stages'> = {}): Statement {
   return { stages: Array.isArray(stages) ? stages : [stages as PsCommand | NativeCall], ...opts };
 }
 
-function renderStatement(s: Statement): string {
+/** The envelope key that holds a native statement's exit code. */
+export function exitCodeKey(resultKey: string): string {
+  return `${resultKey}#exitCode`;
+}
+
+/**
+ * A native program runs inside a child scope with ErrorActionPreference Continue and its stderr
+ * merged into its output: under 'Stop', Windows PowerShell 5.1 turns the first stderr line of a
+ * redirected native command into a terminating NativeCommandError (PowerShell issue 4002), and
+ * stderr that is not redirected reaches the host's stderr (node-powershell then reports failure).
+ * Each output line (stderr lines arrive as ErrorRecords) becomes a plain string.
+ */
+function renderNative(n: NativeCall): string {
+  return `& { $ErrorActionPreference = 'Continue'; ${n.render()} 2>&1 } | ForEach-Object { [string]$_ }`;
+}
+
+/**
+ * Strings from Invoke-Command carry PSComputerName notes that 5.1's ConvertTo-Json writes as
+ * {"value":...}: re-create each as a new string instance (docs/powershell-5.1.md §2; -join over its
+ * characters, not ::new, which PowerShell 4.0 on a stock Server 2012 R2 lacks).
+ */
+export const RECREATE_STRINGS = 'ForEach-Object { -join ([string]$_).ToCharArray() }';
+
+function renderPipeline(s: Statement): string {
+  if (s.stages.length === 0) return s.expression ?? '$null';
+  const first = s.stages[0]!;
+  if (first instanceof NativeCall) return renderNative(first);
   const stages = s.stages.map((st, i) => {
     if (st instanceof PsCommand && i === 0 && s.tolerateErrors && !st.params.some((p) => p.name === 'ErrorAction')) {
       return `${st.render()} -ErrorAction SilentlyContinue`;
     }
     return st.render();
   });
-  const body = s.stages.length === 0 && s.expression !== undefined ? s.expression : stages.join(' | ');
-  const native = s.stages[0] instanceof NativeCall;
+  const invokes = s.stages.some((st) => st instanceof PsCommand && st.name === 'Invoke-Command');
+  if (invokes && (s.resultKey !== undefined || s.assign !== undefined)) stages.push(RECREATE_STRINGS);
+  return stages.join(' | ');
+}
+
+function optionalName(s: Statement): string | undefined {
+  const first = s.stages[0];
+  if (!s.optional || !first) return undefined;
+  return first instanceof NativeCall ? first.program : first.name;
+}
+
+function renderStatement(s: Statement): string {
+  const body = renderPipeline(s);
+  const native = s.stages[0] instanceof NativeCall ? (s.stages[0] as NativeCall) : undefined;
   const lines: string[] = [];
   if (s.comment) lines.push(`# ${s.comment.replace(/[\r\n]+/g, ' ')}`);
   if (s.assign !== undefined) {
     if (!/^(global:)?[A-Za-z][A-Za-z0-9]*$/.test(s.assign)) throw new Error(`invalid variable name ${s.assign}`);
     lines.push(`$${s.assign} = ${body}`);
-  } else if (s.resultKey !== undefined) {
-    lines.push(`$r[${renderValue(s.resultKey)}] = @(${body}${native ? ' 2>&1' : ''})`);
-  } else lines.push(native ? `${body} 2>&1 | Out-Null` : body);
-  if (native && !s.tolerateErrors) lines.push(`if ($LASTEXITCODE -ne 0) { throw ${renderValue(`${(s.stages[0] as NativeCall).program} exited with code `)} + $LASTEXITCODE }`);
-  return lines.join('\n');
+  } else if (s.resultKey !== undefined) lines.push(`$r[${renderValue(s.resultKey)}] = @(${body})`);
+  else lines.push(native ? `$wnvcapOut = @(${body})` : `$null = ${body}`);
+  if (native && s.resultKey !== undefined) lines.push(`$r[${renderValue(exitCodeKey(s.resultKey))}] = $LASTEXITCODE`);
+  if (native && !s.tolerateErrors) {
+    const out = s.resultKey !== undefined ? `$r[${renderValue(s.resultKey)}]` : '$wnvcapOut';
+    lines.push(`if ($LASTEXITCODE -ne 0) { throw (${renderValue(`${native.program} exited with code `)} + $LASTEXITCODE + ': ' + (${out} -join ' ')) }`);
+  }
+  const name = optionalName(s);
+  if (name === undefined) return lines.join('\n');
+  return [`if (Get-Command -Name ${renderValue(name)} -ErrorAction Ignore) {`, ...lines, `} else { $absent.Add(${renderValue(name)}) }`].join('\n');
 }
 
 /**
  * Renders a step as a complete script: preferences, the statements inside try/catch, and one JSON
- * envelope on stdout: {"ok":true,"result":{...}} or {"ok":false,"error":{message,id,category,hresult}}.
- * Works on Windows PowerShell 5.1 and PowerShell 7 (no 7-only syntax or parameters).
+ * envelope on stdout: {"ok":true,"result":{...},"absent":[...]} or
+ * {"ok":false,"error":{message,id,category,hresult},"absent":[...]}. Written for Windows
+ * PowerShell 5.1 and PowerShell 7 alike (docs/powershell-5.1.md): no 7-only syntax or parameters.
  */
 export function renderStep(step: Step): string {
   const body = step.statements.map(renderStatement).join('\n');
@@ -113,12 +164,14 @@ export function renderStep(step: Step): string {
     "$ProgressPreference = 'SilentlyContinue'",
     "$WarningPreference = 'SilentlyContinue'",
     '$r = [ordered]@{}',
+    '$absent = New-Object System.Collections.Generic.List[string]',
     'try {',
     body, // not indented: a value may be a multi-line literal
-    '$out = @{ ok = $true; result = $r }',
+    '$out = @{ ok = $true; result = $r; absent = @($absent) }',
     '} catch {',
-    '  $out = @{ ok = $false; error = @{ message = $_.Exception.Message; id = $_.FullyQualifiedErrorId; category = $_.CategoryInfo.Category.ToString(); hresult = $_.Exception.HResult } }',
+    '  $out = @{ ok = $false; absent = @($absent); error = @{ message = $_.Exception.Message; id = $_.FullyQualifiedErrorId; category = $_.CategoryInfo.Category.ToString(); hresult = $_.Exception.HResult } }',
     '}',
-    'ConvertTo-Json -InputObject $out -Depth 8 -Compress',
+    // Depth: HNS objects nest about 6 levels below the envelope's 3; 5.1 truncates silently.
+    'ConvertTo-Json -InputObject $out -Depth 24 -Compress',
   ].join('\n');
 }

@@ -13,7 +13,7 @@ import { parseEnvelope, type PsRunner, type StepResult } from './runner.js';
 
 export interface FetchingRunner extends PsRunner {
   /** Copies a file from the host, verifies it, removes the remote copy. */
-  fetch(remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }>;
+  fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<{ bytes: number; sha256: string }>;
   /** Folder on the host where captures are written. */
   readonly remoteDir: string;
 }
@@ -38,6 +38,20 @@ export function remoteRemedy(message: string): string | undefined {
   if (/not enough space/i.test(message)) return 'free disk space on the host or lower --max-size';
   if (/copy|hash/i.test(message)) return 'the capture is still on the host; copy it by hand (Copy-Item -FromSession) or run again';
   return undefined;
+}
+
+/**
+ * Strings that came back from Invoke-Command. The steps re-create them so that Windows PowerShell
+ * 5.1's ConvertTo-Json writes plain strings; a controller that still wrote the 5.1 shape
+ * {"value": "...", "PSComputerName": ...} (PowerShell issue 5797) is read too, never as "[object Object]".
+ */
+export function remoteStrings(v: unknown): string[] {
+  const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+  return list.map((x) => {
+    if (typeof x === 'string') return x;
+    if (typeof x === 'object' && x !== null && typeof (x as { value?: unknown }).value === 'string') return (x as { value: string }).value;
+    throw new RemoteError(`a remote step returned ${JSON.stringify(x).slice(0, 80)} where a string was expected`);
+  });
 }
 
 export class RemoteRunner implements FetchingRunner {
@@ -68,17 +82,17 @@ export class RemoteRunner implements FetchingRunner {
     await this.connect();
     const r = await this.controller.run(remoteInvokeStep(step), opts);
     if (!r.ok) return r;
-    const text = (r.result['remote'] as unknown[] | undefined)?.map(String).join('\n') ?? '';
+    const text = remoteStrings(r.result['remote']).join('\n');
     const env = parseEnvelope(text);
     if (!env) throw new RemoteError(`step ${step.name} on ${this.target.host} printed no result`, { host: this.target.host });
     return env;
   }
 
-  async fetch(remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
+  async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<{ bytes: number; sha256: string }> {
     await this.connect();
-    const r = await this.controller.run(fetchFileStep(remotePath, localPath));
+    const r = await this.controller.run(fetchFileStep(remotePath, localPath, opts.timeoutMs));
     if (!r.ok) throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
-    const remoteHash = String((r.result['remoteHash'] as unknown[] | undefined)?.[0] ?? '').toUpperCase();
+    const remoteHash = (remoteStrings(r.result['remoteHash'])[0] ?? '').toUpperCase();
     const local = await sha256File(localPath);
     if (!remoteHash || remoteHash !== local.hash) throw new RemoteError(`the copy of ${remotePath} from ${this.target.host} does not match (sha256 ${local.hash} vs ${remoteHash}); the remote file was kept`, { host: this.target.host, hint: remoteRemedy('hash') });
     await this.controller.run(removeRemoteFileStep(remotePath));

@@ -6,7 +6,7 @@
  * into Invoke-Command, and prints its JSON envelope there; files come back with
  * Copy-Item -FromSession, verified by SHA-256 on both sides before the remote copy is removed.
  */
-import { raw } from '../powershell/quote.js';
+import { quoteString, raw } from '../powershell/quote.js';
 import { cmd, renderStep, stmt, type Statement, type Step } from '../powershell/script.js';
 
 export interface RemoteTarget {
@@ -54,18 +54,16 @@ export function remoteInvokeStep(inner: Step): Step {
   return {
     name: inner.name,
     description: `${inner.description} (remote)`,
-    statements: [stmt(cmd('Invoke-Command').param('Session', raw('$global:WnvcapSession')).param('ScriptBlock', raw(`([scriptblock]::Create(${quoteForScript(renderStep(inner))}))`)), { resultKey: 'remote' })],
+    // The remote script's JSON envelope comes back as one string (re-created by the renderer: 5.1 notes).
+    statements: [stmt(cmd('Invoke-Command').param('Session', raw('$global:WnvcapSession')).param('ScriptBlock', raw(`([scriptblock]::Create(${quoteString(renderStep(inner))}))`)), { resultKey: 'remote' })],
+    timeoutMs: (inner.timeoutMs ?? 120_000) + 60_000,
   };
 }
 
-function quoteForScript(text: string): string {
-  // One single-quoted literal, every quote character doubled (the one quoting rule).
-  return `'${text.replace(/['\u2018\u2019\u201a\u201b]/g, (q) => q + q)}'`;
-}
-
-export function fetchFileStep(remotePath: string, localPath: string): Step {
+export function fetchFileStep(remotePath: string, localPath: string, timeoutMs: number): Step {
   return {
     name: 'fetch',
+    timeoutMs,
     description: `copy ${remotePath} back and hash it on the remote side`,
     statements: [
       stmt(cmd('Copy-Item').param('FromSession', raw('$global:WnvcapSession')).param('LiteralPath', [remotePath]).param('Destination', localPath)),

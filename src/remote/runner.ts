@@ -12,6 +12,10 @@ export interface StepResult {
   ok: boolean;
   result: Record<string, unknown>;
   error?: StepError;
+  /** Optional commands this host lacks (Statement.optional). */
+  absent?: string[];
+  /** What PowerShell printed, for the log when a result does not match its schema. */
+  raw?: string;
 }
 
 export interface PsRunner {
@@ -22,18 +26,22 @@ export interface PsRunner {
   dispose(): Promise<void>;
 }
 
-/** Parses the envelope a step prints. */
+/** Parses the envelope a step prints (the last JSON object line of its output). */
 export function parseEnvelope(text: string): StepResult | undefined {
-  const t = text.trim();
+  // .NET on a Unix console may write terminal mode sequences (ESC [ ? 1 h) around the output.
+  const t = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim();
   const start = t.lastIndexOf('\n{') >= 0 ? t.lastIndexOf('\n{') + 1 : t.indexOf('{');
   if (start < 0) return undefined;
   try {
-    const v = JSON.parse(t.slice(start)) as { ok?: unknown; result?: unknown; error?: unknown };
+    const v = JSON.parse(t.slice(start)) as { ok?: unknown; result?: unknown; error?: unknown; absent?: unknown };
     if (typeof v.ok !== 'boolean') return undefined;
+    const absent = Array.isArray(v.absent) ? v.absent.filter((x): x is string => typeof x === 'string') : typeof v.absent === 'string' ? [v.absent] : [];
     return {
       ok: v.ok,
       result: typeof v.result === 'object' && v.result !== null ? (v.result as Record<string, unknown>) : {},
       ...(typeof v.error === 'object' && v.error !== null ? { error: v.error as StepError } : {}),
+      absent,
+      raw: text,
     };
   } catch {
     return undefined;

@@ -43,14 +43,16 @@ export interface PlannedWindow {
   spec: WindowSpec;
 }
 
-export function validatePlan(doc: unknown, source = 'plan'): Plan {
+/** `defaultOut`: where run folders go when the plan has no "out" (the CLI passes defaultOutDir()); without it "out" is required. */
+export function validatePlan(doc: unknown, source = 'plan', defaultOut?: string): Plan {
   const bad = (m: string): never => {
     throw new UsageError(`${source}: ${m}`);
   };
   if (typeof doc !== 'object' || doc === null) bad('must be a mapping with out and windows');
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d)) if (!['out', 'keep', 'maxDiskGB', 'windows'].includes(k)) bad(`unknown key "${k}"`);
-  if (typeof d['out'] !== 'string' || d['out'] === '') bad('"out" (where run folders go) is required');
+  const out = d['out'] ?? defaultOut;
+  if (typeof out !== 'string' || out === '') bad('"out" (where run folders go) is required');
   if (d['keep'] !== undefined && (!Number.isInteger(d['keep']) || (d['keep'] as number) < 1)) bad('"keep" must be a whole number of runs, 1 or more');
   if (d['maxDiskGB'] !== undefined && (typeof d['maxDiskGB'] !== 'number' || (d['maxDiskGB'] as number) <= 0)) bad('"maxDiskGB" must be a positive number');
   if (!Array.isArray(d['windows']) || d['windows'].length === 0) bad('"windows" must list at least one window');
@@ -90,17 +92,17 @@ export function validatePlan(doc: unknown, source = 'plan'): Plan {
     if (x['computers'] !== undefined) spec.computers = (Array.isArray(x['computers']) ? x['computers'] : [x['computers']]).map(String);
     return spec;
   });
-  return { out: d['out'] as string, ...(d['keep'] !== undefined ? { keep: d['keep'] as number } : {}), ...(d['maxDiskGB'] !== undefined ? { maxDiskGB: d['maxDiskGB'] as number } : {}), windows };
+  return { out: out as string, ...(d['keep'] !== undefined ? { keep: d['keep'] as number } : {}), ...(d['maxDiskGB'] !== undefined ? { maxDiskGB: d['maxDiskGB'] as number } : {}), windows };
 }
 
-export function parsePlan(text: string, source = 'plan'): Plan {
+export function parsePlan(text: string, source = 'plan', defaultOut?: string): Plan {
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (e) {
     throw new UsageError(`${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  return validatePlan(doc, source);
+  return validatePlan(doc, source, defaultOut);
 }
 
 /** The first start of this window strictly after `after` (undefined when none, e.g. a past `at`). */

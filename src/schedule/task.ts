@@ -1,9 +1,10 @@
 /**
- * Windows Task Scheduler registration of capture windows (windows-capture.md 4): an action that
- * runs wnvcap capture, a trigger (once, repeating every N, daily or weekly: what a cron
- * expression maps to), principal NT AUTHORITY\SYSTEM with the highest run level, settings with an
- * execution time limit of the window plus a margin and MultipleInstances IgnoreNew. Tasks live
- * under \wnvcap\.
+ * Windows Task Scheduler registration of capture windows (windows-capture.md 4): the output
+ * folder created first (it is the action's working directory, and Task Scheduler fails a task
+ * whose working directory does not exist with 0x8007010B), an action that runs wnvcap capture, a
+ * trigger (once, repeating every N, daily or weekly: what a cron expression maps to), principal
+ * NT AUTHORITY\SYSTEM with the highest run level, settings with an execution time limit of the
+ * window plus a margin and MultipleInstances IgnoreNew. Tasks live under \wnvcap\.
  */
 import { raw } from '../powershell/quote.js';
 import { cmd, stmt, type Step } from '../powershell/script.js';
@@ -61,6 +62,15 @@ export function windowsCommandLine(args: readonly string[]): string {
   }).join(' ');
 }
 
+/**
+ * True for a fully qualified Windows path: a drive and a backslash (C:\runs, C:/runs) or a UNC
+ * path (\\server\share\runs). Not for relative paths, nor for C:runs or \runs, which depend on the
+ * current drive and folder (for a SYSTEM task: C:\Windows\System32).
+ */
+export function isAbsoluteWindowsPath(p: string): boolean {
+  return /^[A-Za-z]:[\\/]/.test(p) || /^[\\/]{2}[^\\/]+[\\/][^\\/]+/.test(p);
+}
+
 export interface TaskSpec {
   name: string;
   trigger: TaskTrigger;
@@ -88,6 +98,8 @@ export function registerTaskStep(t: TaskSpec): Step {
     name: 'schedule-add',
     description: `register scheduled task ${TASK_PATH}${taskName(t.name)}`,
     statements: [
+      // The working directory must exist when the task starts (else 0x8007010B): create it now.
+      stmt(cmd('New-Item').param('ItemType', 'Directory').flag('Force').param('Path', t.workingDirectory), { assign: 'wnvcapDir' }),
       stmt(cmd('New-ScheduledTaskAction').param('Execute', t.execute).param('Argument', windowsCommandLine(t.args)).param('WorkingDirectory', t.workingDirectory), { assign: 'wnvcapAction' }),
       stmt(trig, { assign: 'wnvcapTrigger' }),
       stmt(cmd('New-ScheduledTaskPrincipal').param('UserId', 'NT AUTHORITY\\SYSTEM').param('LogonType', 'ServiceAccount').param('RunLevel', 'Highest'), { assign: 'wnvcapPrincipal' }),

@@ -1,18 +1,25 @@
 /**
  * A simulated fleet: each name gets its own simulated host (its own state, its own "disk" in a
- * folder standing for the remote machine), reached through simulated PowerShell remoting. Hosts
- * can be unreachable (WinRM not enabled), deny access, hold a foreign capture session, fail the
- * copy back, or be slow. The remoting wrapper scripts are rendered and parsed like everything
- * else the simulated host runs.
+ * folder standing for the remote machine), reached through simulated PowerShell remoting.
+ *
+ * Only the far side is simulated. On the agent side the production RemoteRunner
+ * (remote/remote-runner.ts) runs as it does on Windows: it sends the remoting wrapper scripts
+ * (remote/remote-steps.ts) to its PowerShell, turns failures into messages and remedies, and
+ * checks each copied file against the hash the host reports. The agent's PowerShell is replaced by
+ * SimRemotingShell, which parses each wrapper script and does what PowerShell would do with it:
+ * New-PSSession (or fail with WinRM's own error text), Invoke-Command of a capture step on the
+ * simulated host, Copy-Item -FromSession plus Get-FileHash computed by the host over its own copy,
+ * Remove-Item of the remote copy. Hosts can be unreachable (WinRM not enabled), deny access, hold a
+ * foreign capture session, fail the copy back, corrupt the copy in transit, or be slow.
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parsePowerShell } from '../powershell/ps-parse.js';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { argList, argText, parsePowerShell, type ParsedCommand } from '../powershell/ps-parse.js';
 import { renderStep, type Step } from '../powershell/script.js';
-import { remoteRemedy, sha256File, type FetchingRunner } from '../remote/remote-runner.js';
-import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, type Credential, type RemoteTarget } from '../remote/remote-steps.js';
-import type { StepResult } from '../remote/runner.js';
-import { RemoteError } from '../util/errors.js';
+import { RemoteRunner, type FetchingRunner } from '../remote/remote-runner.js';
+import type { Credential, RemoteTarget } from '../remote/remote-steps.js';
+import type { PsRunner, StepResult } from '../remote/runner.js';
 import { SimHost, type SimSession } from './sim-host.js';
 
 export interface SimHostBehaviour {
@@ -20,11 +27,13 @@ export interface SimHostBehaviour {
   accessDenied?: boolean;
   foreignSession?: boolean;
   copyFails?: boolean;
-  /** Added to every step (ms). */
+  /** Copy-Item -FromSession delivers the file with one byte changed. */
+  corruptCopy?: boolean;
+  /** Added to every remoting call (ms). */
   slowMs?: number;
 }
 
-/** Behaviour by host name: names containing "unreachable", "denied", "foreign", "nocopy", "slow" (for demos). */
+/** Behaviour by host name: names containing "unreachable", "denied", "foreign", "nocopy", "corrupt", "slow" (for demos). */
 export function behaviourFromName(name: string): SimHostBehaviour {
   const n = name.toLowerCase();
   return {
@@ -32,81 +41,132 @@ export function behaviourFromName(name: string): SimHostBehaviour {
     ...(n.includes('denied') ? { accessDenied: true } : {}),
     ...(n.includes('foreign') ? { foreignSession: true } : {}),
     ...(n.includes('nocopy') ? { copyFails: true } : {}),
+    ...(n.includes('corrupt') ? { corruptCopy: true } : {}),
     ...(n.includes('slow') ? { slowMs: 150 } : {}),
   };
 }
 
-function checkParses(step: Step): void {
-  const p = parsePowerShell(renderStep(step));
-  if (p.hasError) throw new Error(`remoting script ${step.name} does not parse: ${p.errors.join('; ')}`);
+/**
+ * Error texts as Windows PowerShell reports them for New-PSSession ($_.Exception.Message;
+ * windows-capture.md 5.5 gives the wording, marked there as common rather than verified exact).
+ */
+function winrmErrorText(host: string, kind: 'unreachable' | 'denied'): string {
+  const reason = kind === 'unreachable'
+    ? 'WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer. By default, the WinRM firewall exception for public profiles limits access to remote computers within the same local subnet.'
+    : 'Access is denied.';
+  return `Connecting to remote server ${host} failed with the following error message : ${reason} For more information, see the about_Remote_Troubleshooting Help topic.`;
+}
+
+const failed = (message: string, id: string, category: string): StepResult => ({ ok: false, result: {}, error: { message, id, category } });
+
+function param(c: ParsedCommand | undefined, name: string): string | undefined {
+  const v = c?.params.find((p) => p.name.toLowerCase() === name.toLowerCase())?.value;
+  return argText(argList(v)[0]);
+}
+
+/** The agent's PowerShell as the remoting wrapper scripts see it, with one simulated host behind it. */
+class SimRemotingShell implements PsRunner {
+  readonly simulated = true;
+  private open = false;
+  /** The capture step RemoteRunner is about to wrap (its wrapper must carry this step's script). */
+  private pending: Step | undefined;
+  /** What Get-FileHash answered on the host, by remote path (computed over the host's own file). */
+  readonly hostHashes = new Map<string, string>();
+
+  constructor(readonly host: string, private readonly behaviour: SimHostBehaviour, private readonly sim: SimHost, private readonly scripts: string[]) {}
+
+  expect(step: Step): void {
+    this.pending = step;
+  }
+
+  async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+    const text = renderStep(step);
+    const parsed = parsePowerShell(text);
+    if (parsed.hasError) throw new Error(`remoting script ${step.name} does not parse: ${parsed.errors.join('; ')}`);
+    this.scripts.push(text);
+    if (this.behaviour.slowMs) await new Promise((r) => setTimeout(r, this.behaviour.slowMs));
+    const find = (name: string): ParsedCommand | undefined => parsed.commands.find((c) => c.name.toLowerCase() === name);
+    if (find('new-pssession')) {
+      if (this.behaviour.unreachable) return failed(winrmErrorText(this.host, 'unreachable'), 'WinRMOperationTimeout,PSSessionOpenFailed', 'OpenError');
+      if (this.behaviour.accessDenied) return failed(winrmErrorText(this.host, 'denied'), 'AccessDenied,PSSessionOpenFailed', 'OpenError');
+      this.open = true;
+      return { ok: true, result: { computerName: [this.sim.host] } };
+    }
+    if (find('remove-pssession')) {
+      this.open = false;
+      return { ok: true, result: {} };
+    }
+    if (!this.open) return failed("Cannot validate argument on parameter 'Session'. The argument is null or empty.", 'ParameterArgumentValidationError', 'InvalidData');
+    const copy = find('copy-item');
+    if (copy) return this.copyBack(param(copy, 'LiteralPath') ?? '', param(copy, 'Destination') ?? '');
+    const remove = find('remove-item');
+    if (remove) {
+      const path = param(find('invoke-command'), 'ArgumentList') ?? '';
+      await rm(path, { force: true });
+      return { ok: true, result: {} };
+    }
+    // Invoke-Command of a capture step: the wrapper must carry the step's script (one quoted literal).
+    const inner = this.pending;
+    this.pending = undefined;
+    if (!inner || !text.replace(/(['\u2018\u2019\u201a\u201b])\1/g, '$1').includes(renderStep(inner))) throw new Error(`remoting script ${step.name} does not carry the script of the step it runs`);
+    const env = await this.sim.run(inner, opts);
+    return { ok: true, result: { remote: [JSON.stringify(env)] } };
+  }
+
+  /** Copy-Item -FromSession (the bytes cross the network), then Get-FileHash run on the host. */
+  private async copyBack(remotePath: string, localPath: string): Promise<StepResult> {
+    if (this.behaviour.copyFails) return failed('The network path was not found.', 'System.IO.IOException,Microsoft.PowerShell.Commands.CopyItemCommand', 'WriteError');
+    const onHost = await readFile(remotePath);
+    const received = Buffer.from(onHost);
+    if (this.behaviour.corruptCopy) received.writeUInt8(received.readUInt8(received.length >> 1) ^ 0x20, received.length >> 1);
+    await mkdir(dirname(localPath), { recursive: true });
+    await writeFile(localPath, received);
+    const hash = createHash('sha256').update(onHost).digest('hex').toUpperCase();
+    this.hostHashes.set(remotePath, hash);
+    return { ok: true, result: { remoteHash: [hash] } };
+  }
+
+  async dispose(): Promise<void> {}
 }
 
 export class SimRemoteHost implements FetchingRunner {
   readonly simulated = true;
   readonly remoteDir: string;
   readonly sim: SimHost;
-  private connected = false;
   /** Every remoting wrapper script this host was sent (tests search them). */
   readonly wrapperScripts: string[] = [];
+  private readonly shell: SimRemotingShell;
+  private readonly runner: RemoteRunner;
 
-  constructor(readonly target: RemoteTarget, private readonly behaviour: SimHostBehaviour, root: string, private readonly credential?: Credential) {
+  constructor(readonly target: RemoteTarget, behaviour: SimHostBehaviour, root: string, credential?: Credential) {
     this.remoteDir = join(root, target.host.replace(/[^A-Za-z0-9_.-]/g, '_'), 'ProgramData', 'wnvcap', 'runs');
     const foreign: SimSession[] = behaviour.foreignSession
       ? [{ name: 'NetTrace-ops', status: 'Running', localFilePath: 'C:\\ops\\trace.etl', maxFileSizeMB: 250, packetProvider: true, providers: [] }]
       : [];
     this.sim = new SimHost({ state: { host: target.host.toUpperCase(), sessions: foreign } });
+    this.shell = new SimRemotingShell(target.host, behaviour, this.sim, this.wrapperScripts);
+    this.runner = new RemoteRunner(this.shell, target, credential, this.remoteDir);
   }
 
   get host(): string {
     return this.target.host;
   }
 
-  private async wait(): Promise<void> {
-    if (this.behaviour.slowMs) await new Promise((r) => setTimeout(r, this.behaviour.slowMs));
+  /** What the host's Get-FileHash answered for each file copied back, by remote path. */
+  get hostHashes(): ReadonlyMap<string, string> {
+    return this.shell.hostHashes;
   }
 
-  private wrap(step: Step): void {
-    checkParses(step);
-    this.wrapperScripts.push(renderStep(step));
+  run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+    this.shell.expect(step);
+    return this.runner.run(step, opts);
   }
 
-  private async connect(): Promise<void> {
-    if (this.connected) return;
-    this.wrap(openSessionStep(this.target, this.credential));
-    await this.wait();
-    if (this.behaviour.unreachable) {
-      const m = `Connecting to remote server ${this.target.host} failed with the following error message : WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled.`;
-      throw new RemoteError(m, { host: this.target.host, hint: remoteRemedy(m) });
-    }
-    if (this.behaviour.accessDenied) {
-      const m = `Connecting to remote server ${this.target.host} failed with the following error message : Access is denied.`;
-      throw new RemoteError(m, { host: this.target.host, hint: remoteRemedy(m) });
-    }
-    this.connected = true;
-  }
-
-  async run(step: Step): Promise<StepResult> {
-    await this.connect();
-    this.wrap(remoteInvokeStep(step));
-    await this.wait();
-    return this.sim.run(step);
-  }
-
-  async fetch(remotePath: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
-    await this.connect();
-    this.wrap(fetchFileStep(remotePath, localPath));
-    await this.wait();
-    if (this.behaviour.copyFails) {
-      const m = `copy of ${remotePath} from ${this.target.host} failed: The network path was not found.`;
-      throw new RemoteError(m, { host: this.target.host, hint: remoteRemedy('copy') });
-    }
-    await mkdir(join(localPath, '..'), { recursive: true });
-    await copyFile(remotePath, localPath);
-    const [a, b] = await Promise.all([sha256File(remotePath), sha256File(localPath)]);
-    if (a.hash !== b.hash) throw new RemoteError(`the copy of ${remotePath} does not match`, { host: this.target.host });
-    this.wrap(removeRemoteFileStep(remotePath));
-    await rm(remotePath, { force: true });
-    return { bytes: b.bytes, sha256: b.hash };
+  fetch(remotePath: string, localPath: string, opts: { timeoutMs: number } = { timeoutMs: 600_000 }): Promise<{ bytes: number; sha256: string }> {
+    // Forwards the copy's timeout to RemoteRunner.fetch, which takes it as a third argument since
+    // the remoting rewrite (a RemoteRunner that takes two ignores it).
+    const fetch: (remotePath: string, localPath: string, opts: { timeoutMs: number }) => Promise<{ bytes: number; sha256: string }> = this.runner.fetch.bind(this.runner);
+    return fetch(remotePath, localPath, opts);
   }
 
   /** Capture sessions still on the host (tests: none may be left). */
@@ -115,7 +175,7 @@ export class SimRemoteHost implements FetchingRunner {
     return s.sessions.filter((x) => x.name.startsWith('wnvcap-')).length + (s.pktmon.running ? 1 : 0) + (s.netsh.running ? 1 : 0);
   }
 
-  async dispose(): Promise<void> {
-    if (this.connected) this.wrap(closeSessionStep());
+  dispose(): Promise<void> {
+    return this.runner.dispose();
   }
 }

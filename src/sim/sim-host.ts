@@ -11,11 +11,13 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { argList, argText, parsePowerShell, type ParsedCommand } from '../powershell/ps-parse.js';
-import { renderStep, type Step } from '../powershell/script.js';
+import { PKTMON_BUILD, PROBED_COMMANDS, PKTMON_TRACE_SESSION } from '../capture/steps.js';
+import { argList, argText, type ParsedCommand } from '../powershell/ps-parse.js';
+import { exitCodeKey, renderStep, type Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import type { PsRunner, StepResult } from '../remote/runner.js';
 import { containerHostCapture, containerHostSnapshot } from './container-host.js';
+import { stepStatements, type SimStatement } from './step-commands.js';
 
 export interface SimSession {
   name: string;
@@ -66,6 +68,8 @@ export interface SimHostOptions {
   faults?: SimFault[];
   /** Packets scale of the ETL written at stop. */
   scale?: number;
+  /** How long a "hang" fault waits when run() gets no opts.timeoutMs (LocalPowerShellRunner's default, 120000). */
+  defaultTimeoutMs?: number;
 }
 
 export function defaultSimState(): SimState {
@@ -92,6 +96,8 @@ export class SimHost implements PsRunner {
   readonly scripts: string[] = [];
   /** Variables a script assigned ($wnvcapAction = ...), for later commands of the same script. */
   private readonly vars = new Map<string, unknown>();
+  /** The step being run and its timeout (a "hang" fault waits that long). */
+  private current = { step: '', timeoutMs: 0 };
 
   constructor(private readonly o: SimHostOptions = {}) {
     this.state = { ...defaultSimState(), ...(o.stateFile ? readState(o.stateFile) : {}), ...(o.state ?? {}) };
@@ -108,40 +114,59 @@ export class SimHost implements PsRunner {
     return JSON.parse(JSON.stringify(this.state)) as SimState;
   }
 
-  async run(step: Step, _opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+  async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+    this.current = { step: step.name, timeoutMs: opts.timeoutMs ?? this.o.defaultTimeoutMs ?? step.timeoutMs ?? 120000 };
     this.load();
-    const text = renderStep(step);
-    this.scripts.push(text);
+    this.scripts.push(renderStep(step));
     this.vars.clear();
-    const parsed = parsePowerShell(text);
-    if (parsed.hasError) throw new RemoteError(`simulated host: the script of step ${step.name} does not parse: ${parsed.errors.join('; ')}`, { host: this.host });
     const result: Record<string, unknown> = {};
+    const absent: string[] = [];
     try {
-      for (const st of parsed.statements) {
-        if (st.commands.length === 0) {
-          if (st.resultKey !== undefined) result[st.resultKey] = this.expression(st.expression ?? '');
-          continue;
-        }
-        const first = st.commands[0]!;
-        const tolerate = first.native ? !st.exitChecked : first.params.some((p) => p.name.toLowerCase() === 'erroraction' && /silentlycontinue|ignore/i.test(argText(p.value) ?? ''));
-        let out: unknown[];
-        try {
-          out = await this.execute(first);
-        } catch (e) {
-          if (e instanceof CommandError && tolerate) {
-            out = [];
-          } else throw e;
-        }
-        if (st.resultKey !== undefined) result[st.resultKey] = out;
-        if (st.variable !== undefined) this.vars.set(st.variable.toLowerCase(), out[0]);
-      }
+      for (const st of stepStatements(step)) await this.statement(st, result, absent);
       this.save();
-      return JSON.parse(JSON.stringify({ ok: true, result })) as StepResult;
+      return JSON.parse(JSON.stringify({ ok: true, result, absent })) as StepResult;
     } catch (e) {
       this.save();
-      if (e instanceof CommandError) return { ok: false, result: {}, error: { message: e.message, id: e.id, category: e.category, hresult: e.hresult } };
+      if (e instanceof CommandError) return { ok: false, result: {}, absent, error: { message: e.message, id: e.id, category: e.category, hresult: e.hresult } };
       throw e;
     }
+  }
+
+  private async statement(st: SimStatement, result: Record<string, unknown>, absent: string[]): Promise<void> {
+    const first = st.commands[0];
+    if (!first) {
+      if (st.resultKey !== undefined) result[st.resultKey] = [this.expression(st.expression ?? '')];
+      return;
+    }
+    if (st.optional && !this.hasCommand(first.name)) {
+      absent.push(first.name);
+      return;
+    }
+    let out: unknown[];
+    let exitCode = 0;
+    try {
+      out = await this.execute(first);
+    } catch (e) {
+      if (!(e instanceof CommandError && st.tolerate)) throw e;
+      out = first.native ? [e.message] : [];
+      exitCode = 1;
+    }
+    const expand = st.commands.find((c) => c.name === 'Select-Object' && c.params.some((p) => p.name === 'ExpandProperty'));
+    if (expand) out = out.map((x) => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>)['Name'] : x));
+    if (st.resultKey !== undefined) {
+      result[st.resultKey] = out;
+      if (first.native) result[exitCodeKey(st.resultKey)] = exitCode;
+    }
+    if (st.variable !== undefined) this.vars.set(st.variable.toLowerCase(), first.native ? out : out[0]);
+  }
+
+  /** The commands this simulated Windows build has (Statement.optional probes them). */
+  private hasCommand(name: string): boolean {
+    const n = name.toLowerCase();
+    if (n === 'pktmon.exe') return this.state.osBuild >= PKTMON_BUILD;
+    if (n === 'add-neteventvmswitchprovider' || n === 'add-neteventvfpprovider') return this.state.osBuild >= 20348;
+    if (n.includes('-netevent')) return this.state.osBuild >= 9600;
+    return true;
   }
 
   async dispose(): Promise<void> {}
@@ -154,14 +179,24 @@ export class SimHost implements PsRunner {
     return null;
   }
 
-  private fault(name: string): void {
+  /**
+   * Injected faults. error: the cmdlet fails (the script's catch reports it). die: PowerShell
+   * exits at once. hang: the command never returns, so nothing answers until the runner's timeout
+   * (run()'s opts.timeoutMs, else defaultTimeoutMs) has passed, and then the step fails as a
+   * timeout (LocalPowerShellRunner's wording), not as a death.
+   */
+  private async fault(name: string): Promise<void> {
     const n = (this.counts.get(name.toLowerCase()) ?? 0) + 1;
     this.counts.set(name.toLowerCase(), n);
     for (const f of this.faults) {
       if (f.command.toLowerCase() !== name.toLowerCase() || (f.nth !== undefined && f.nth !== n)) continue;
       if (f.kind === 'error') throw new CommandError(f.message, `SimulatedFault,${name}`, 'NotSpecified');
       if (f.kind === 'die') throw new RemoteError(`simulated host: PowerShell died while running ${name}`, { host: this.host });
-      if (f.kind === 'hang') throw new RemoteError(`simulated host: ${name} timed out`, { host: this.host });
+      if (f.kind === 'hang') {
+        const { step, timeoutMs } = this.current;
+        await new Promise((r) => setTimeout(r, timeoutMs));
+        throw new RemoteError(`simulated host: step ${step} timed out after ${timeoutMs} ms (${name} did not return)`, { host: this.host });
+      }
     }
   }
 
@@ -181,7 +216,7 @@ export class SimHost implements PsRunner {
 
   private async execute(c: ParsedCommand): Promise<unknown[]> {
     this.executed.push(c);
-    this.fault(c.name);
+    await this.fault(c.name);
     const p = (n: string): string | undefined => argText(c.params.find((x) => x.name.toLowerCase() === n.toLowerCase())?.value);
     const name = c.name.toLowerCase();
     const snap = containerHostSnapshot(this.state.psEdition === 'Desktop' ? '5.1' : '7').commands;
@@ -189,9 +224,12 @@ export class SimHost implements PsRunner {
       case 'get-ciminstance':
         return [{ BuildNumber: String(this.state.osBuild), Caption: 'Microsoft Windows Server 2022 Datacenter (simulated)', Version: `10.0.${this.state.osBuild}` }];
       case 'get-command':
-        if (this.state.osBuild < 9600) return [];
-        return ['New-NetEventSession', 'Add-NetEventPacketCaptureProvider', 'Start-NetEventSession', 'Stop-NetEventSession', 'Remove-NetEventSession',
-          ...(this.state.osBuild >= 20348 ? ['Add-NetEventVmSwitchProvider', 'Add-NetEventVFPProvider'] : [])].map((n) => ({ Name: n }));
+        return PROBED_COMMANDS.filter((n) => this.hasCommand(n)).map((Name) => ({ Name }));
+      case 'get-etwtracesession': {
+        const running = [...(this.state.pktmon.running ? [PKTMON_TRACE_SESSION] : []), ...(this.state.netsh.running && this.state.netsh.session ? [this.state.netsh.session] : [])];
+        const asked = argList(c.params.find((x) => x.name === 'Name')?.value).map((v) => (argText(v) ?? '').toLowerCase());
+        return running.filter((n) => asked.includes(n.toLowerCase())).map((Name) => ({ Name }));
+      }
       case 'get-neteventsession': {
         this.netEventAvailable(c.name);
         const n = p('Name');
@@ -260,6 +298,9 @@ export class SimHost implements PsRunner {
       case 'new-item': {
         if (this.state.diskFreeBytes <= 0) throw new CommandError('There is not enough space on the disk.', 'DirectoryCreateError', 'WriteError');
         const path = p('Path') ?? '';
+        // A Windows path (C:\..., \\server\share) on another OS names nothing here; mkdir would
+        // make a folder called "C:\..." in the current directory.
+        if (process.platform !== 'win32' && /^([A-Za-z]:[\\/]|\\\\)/.test(path)) return [];
         try {
           mkdirSync(path, { recursive: true });
         } catch {
@@ -291,8 +332,26 @@ export class SimHost implements PsRunner {
       }
       case 'new-scheduledtaskprincipal':
         return [{ UserId: p('UserId') ?? '', LogonType: p('LogonType') ?? '', RunLevel: p('RunLevel') ?? '' }];
-      case 'new-scheduledtasksettingsset':
-        return [{ MultipleInstances: p('MultipleInstances') ?? '', ExecutionTimeLimit: true }];
+      case 'new-scheduledtasksettingsset': {
+        // ExecutionTimeLimit as Task Scheduler keeps it (an XML duration such as PT20M), computed
+        // from the TimeSpan this command was given: (New-TimeSpan ...) or a 'd.hh:mm:ss' string.
+        // Without the parameter, Task Scheduler's default of 72 hours (windows-capture.md 4).
+        const limit = c.params.find((x) => x.name.toLowerCase() === 'executiontimelimit')?.value;
+        let seconds = 72 * 3600;
+        if (limit !== undefined) {
+          const text = limit.kind === 'raw' ? limit.text.replace(/^\(([\s\S]*)\)$/, '$1') : (argText(limit) ?? '');
+          const timespan = limit.kind === 'raw' ? /^New-TimeSpan((?:\s+-(?:Days|Hours|Minutes|Seconds)\s+\d+)+)$/i.exec(text.trim()) : null;
+          const hms = /^(?:(\d+)\.)?(\d+):(\d+)(?::(\d+))?$/.exec(text);
+          if (timespan) seconds = timespanSeconds(timespan[1]!);
+          else if (hms) seconds = 86400 * Number(hms[1] ?? 0) + 3600 * Number(hms[2]) + 60 * Number(hms[3]) + Number(hms[4] ?? 0);
+          else throw new CommandError(`Cannot process argument transformation on parameter 'ExecutionTimeLimit'. Cannot convert value "${text}" to type "System.TimeSpan".`, 'ParameterArgumentTransformationError,New-ScheduledTaskSettingsSet', 'InvalidData');
+        }
+        const d = Math.floor(seconds / 86400);
+        const [h, m, sec] = [Math.floor((seconds % 86400) / 3600), Math.floor((seconds % 3600) / 60), seconds % 60];
+        const time = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec ? `${sec}S` : ''}`;
+        const iso = `P${d ? `${d}D` : ''}${time || !d ? `T${time || '0S'}` : ''}`;
+        return [{ MultipleInstances: p('MultipleInstances') ?? '', ExecutionTimeLimit: iso, StartWhenAvailable: c.params.some((x) => x.name.toLowerCase() === 'startwhenavailable') }];
+      }
       case 'register-scheduledtask': {
         this.needAdmin(c.name);
         const v = (n: string): Record<string, unknown> => {
@@ -341,7 +400,12 @@ export class SimHost implements PsRunner {
   private native(c: ParsedCommand): unknown[] {
     const args = c.args.map((a) => argText(a) ?? '');
     const prog = c.name.toLowerCase();
-    if (prog === 'docker.exe') return (containerHostSnapshot('7').commands['docker network inspect'] as unknown[]).slice(0, 1);
+    if (prog === 'docker.exe') {
+      // docker prints text: network ids for `network ls --quiet`, one JSON array for `network inspect`.
+      const nets = containerHostSnapshot('7').commands['docker network inspect'] as Array<{ Id?: string; Name?: string }>;
+      if (args[1] === 'ls') return nets.map((n) => n.Id ?? n.Name ?? '');
+      return JSON.stringify(nets, null, 4).split('\n');
+    }
     if (prog === 'pktmon.exe') {
       const verb = args[0];
       if (verb === 'status') return [this.state.pktmon.running ? 'Collection: Running' : 'Collection: Stopped'];
@@ -417,4 +481,12 @@ function readState(file: string): Partial<SimState> {
   } catch {
     return {};
   }
+}
+
+/** "-Minutes 20 -Seconds 5" (the arguments of a New-TimeSpan wnvcap wrote) in seconds. */
+function timespanSeconds(args: string): number {
+  const unit: Record<string, number> = { days: 86400, hours: 3600, minutes: 60, seconds: 1 };
+  let total = 0;
+  for (const m of args.matchAll(/-(\w+)\s+(\d+)/g)) total += (unit[m[1]!.toLowerCase()] ?? 0) * Number(m[2]);
+  return total;
 }

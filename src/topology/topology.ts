@@ -269,7 +269,7 @@ export function buildTopology(s: Snapshot): Topology {
     t.vmAdapters.push(a);
     if (mac >= 0 && !a.managementOs && !t.byMac.has(mac)) t.byMac.set(mac, { kind: 'vm', adapter: a });
   }
-  for (const net of asArray(c[INVENTORY.DOCKER_NETWORKS])) {
+  for (const net of dockerNetworks(c[INVENTORY.DOCKER_NETWORKS])) {
     const containers = field(net, 'Containers');
     if (!isObject(containers)) continue;
     for (const [cidText, v] of Object.entries(containers)) {
@@ -302,4 +302,19 @@ export function compartmentLabel(c: CompartmentInfo): string {
   if (c.kind === 'host') return 'host (default compartment)';
   const names = c.containers.map((x) => x.name);
   return names.length > 0 ? names.join(', ') : c.description || `compartment ${c.id}`;
+}
+
+/**
+ * docker network inspect: objects (snapshots since the inventory parses docker's JSON), or the
+ * text lines older snapshots kept, joined and parsed here.
+ */
+function dockerNetworks(v: unknown): ReturnType<typeof asArray> {
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) {
+    try {
+      return asArray(JSON.parse(v.join('\n')) as unknown);
+    } catch {
+      return [];
+    }
+  }
+  return asArray(v);
 }

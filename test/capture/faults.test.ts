@@ -13,8 +13,11 @@ import { runCapture, type CaptureContext, type RunRecord } from '../../src/captu
 import { resolveCaptureOptions } from '../../src/capture/options.js';
 import { loadProfile } from '../../src/capture/profiles.js';
 import { readLeases } from '../../src/capture/lease.js';
+import { preflightStep } from '../../src/capture/steps.js';
 import { SimHost, type SimFault } from '../../src/sim/sim-host.js';
 
+/** The runner's timeout for steps in the fault loop: a "hang" waits this long, then times out. */
+const HANG_TIMEOUT_MS = 20;
 const quiet = winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
 
 async function capture(backend: string, host: SimHost, extra: Partial<CaptureContext> = {}): Promise<{ record: RunRecord; runDir: string; exitCode: number; stateDir: string }> {
@@ -57,11 +60,18 @@ for (const backend of ['netevent', 'pktmon', 'netsh']) {
       for (const kind of ['error', 'die', 'hang'] as const) {
         // error: the cmdlet fails; die: PowerShell itself dies; hang: the invocation times out.
         const fault: SimFault = kind === 'error' ? { kind, command: pt.command, nth: pt.nth, message: `injected failure at ${pt.command}` } : { kind, command: pt.command, nth: pt.nth };
-        const host = new SimHost({ faults: [fault] });
+        const host = new SimHost({ faults: [fault], defaultTimeoutMs: HANG_TIMEOUT_MS });
         const r = await capture(backend, host);
         const what = `${backend} ${kind} at ${pt.command}#${pt.nth}`;
         assertClean(host, what);
         const rec = JSON.parse(readFileSync(join(r.runDir, 'run.json'), 'utf8')) as RunRecord;
+        // The step that met the fault says which fault it was; a hung one waited for the timeout.
+        const hit = rec.steps.filter((s) => /simulated host: (PowerShell died|step \S+ timed out)/.test(s.error ?? ''));
+        if (kind === 'die') assert.ok(hit.length === 1 && /PowerShell died while running/.test(hit[0]!.error!), `${what}: ${JSON.stringify(rec.steps)}`);
+        if (kind === 'hang') {
+          assert.ok(hit.length === 1 && new RegExp(`timed out after ${HANG_TIMEOUT_MS} ms`).test(hit[0]!.error!), `${what}: ${JSON.stringify(rec.steps)}`);
+          assert.ok(hit[0]!.durationMs >= HANG_TIMEOUT_MS - 1, `${what}: hung for ${hit[0]!.durationMs} ms`);
+        }
         assert.ok(['completed', 'failed'].includes(rec.outcome), `${what}: outcome ${rec.outcome}`);
         assert.ok(rec.steps.length > 0, `${what}: steps recorded`);
         if (rec.outcome === 'failed') {
@@ -78,19 +88,55 @@ for (const backend of ['netevent', 'pktmon', 'netsh']) {
   });
 }
 
+test('a hang waits for the runner\'s timeout and fails as a timeout; a death fails at once', async () => {
+  const step = preflightStep();
+  const hang = new SimHost({ faults: [{ kind: 'hang', command: 'Get-CimInstance' }] });
+  let t0 = Date.now();
+  await assert.rejects(hang.run(step, { timeoutMs: 300 }), /^RemoteError: simulated host: step preflight timed out after 300 ms \(Get-CimInstance did not return\)$/);
+  assert.ok(Date.now() - t0 >= 299, `waited ${Date.now() - t0} ms for opts.timeoutMs 300`);
+  // Without opts.timeoutMs: the host's default.
+  const hang2 = new SimHost({ faults: [{ kind: 'hang', command: 'Get-CimInstance' }], defaultTimeoutMs: 150 });
+  t0 = Date.now();
+  await assert.rejects(hang2.run(step), /timed out after 150 ms/);
+  assert.ok(Date.now() - t0 >= 149);
+  const die = new SimHost({ faults: [{ kind: 'die', command: 'Get-CimInstance' }], defaultTimeoutMs: 5000 });
+  t0 = Date.now();
+  await assert.rejects(die.run(step, { timeoutMs: 5000 }), /^RemoteError: simulated host: PowerShell died while running Get-CimInstance$/);
+  assert.ok(Date.now() - t0 < 2000, 'a death does not wait for the timeout');
+});
+
 test('SIGINT/SIGTERM at every phase: the session is removed; during the window it is an early stop', async () => {
-  const phases = ['preflight', 'inventory', 'cleanup-own', 'start', 'status', 'stop'];
+  // cleanup-own (the fifth phase) only runs when a leftover session exists: tested below with one.
+  const phases = ['preflight', 'inventory', 'start', 'status', 'stop'];
   for (const phase of phases) {
     const host = new SimHost({});
     const ac = new AbortController();
     const r = await capture('netevent', host, { signal: ac.signal, beforeStep: (name) => { if (name === phase) ac.abort(); } });
     assertClean(host, `abort at ${phase}`);
-    if (phase === 'cleanup-own') continue; // only runs when a leftover session exists
     const rec = r.record;
     if (phase === 'preflight' || phase === 'inventory' || phase === 'start') {
       assert.equal(rec.outcome, 'cancelled', phase);
       assert.equal(r.exitCode, 130, phase);
     } else assert.ok(['stopped-by-signal', 'completed'].includes(rec.outcome), `${phase}: ${rec.outcome}`);
+  }
+  // cleanup-own runs only when an own session from an earlier (killed) run is on the host: with
+  // one there, the abort comes before it is removed and before this run creates anything. The
+  // run is cancelled, the leftover is left as it was (sessions cleanup removes it), no session or
+  // lease of this run exists.
+  {
+    const leftover = { name: 'wnvcap-20250101T000000Z-dead', status: 'Running' as const, localFilePath: 'C:\\x.etl', maxFileSizeMB: 250, packetProvider: true, providers: [] };
+    const host = new SimHost({ state: { sessions: [leftover] } });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const r = await capture('netevent', host, { signal: ac.signal, beforeStep: (name) => { seen.push(name); if (name === 'cleanup-own') ac.abort(); } });
+    assert.deepEqual(seen, ['preflight', 'cleanup-own'], 'the abort happened at cleanup-own');
+    assert.equal(r.record.outcome, 'cancelled');
+    assert.equal(r.exitCode, 130);
+    assert.equal(r.record.session, undefined, 'no session of this run was started');
+    assert.deepEqual(r.record.steps.map((s) => s.name), ['preflight']);
+    assert.deepEqual(host.snapshotState().sessions.map((s) => s.name), ['wnvcap-20250101T000000Z-dead'], 'only the leftover, untouched');
+    assert.ok(!host.executed.some((c) => /^(New|Remove|Stop)-NetEventSession$/i.test(c.name)), 'nothing was created, stopped or removed');
+    assert.deepEqual(await readLeases(r.stateDir), []);
   }
   // Abort while waiting: stop early, still decode and report.
   const host = new SimHost({});

@@ -46,7 +46,7 @@ for (const [name, bytes] of inputs) {
         assert.ok(r.packets <= fullPackets);
         return true;
       }),
-      { seed: SEED, numRuns: 30 },
+      { seed: SEED, numRuns: 60 },
     );
   });
 
@@ -58,7 +58,7 @@ for (const [name, bytes] of inputs) {
         await tryDecode(b); // must not throw anything but InputError
         return true;
       }),
-      { seed: SEED, numRuns: 40 },
+      { seed: SEED, numRuns: 80 },
     );
   });
 }

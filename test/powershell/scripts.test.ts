@@ -71,7 +71,7 @@ test('remoting and scheduling scripts parse and match the schema, hostile host a
   const { HOSTILE } = await import('../helpers/hostile.js');
   for (const h of ['ch01', 'ch01.corp.example.com', '10.0.0.7', ...HOSTILE]) {
     for (const t of [{ host: h, transport: 'winrm' as const, port: 5986, useSsl: true }, { host: h, transport: 'ssh' as const, user: h, keyFile: h }]) {
-      for (const step of [openSessionStep(t, t.transport === 'winrm' ? { user: h, password: h } : undefined), remoteInvokeStep(preflightStep()), fetchFileStep(h, h), removeRemoteFileStep(h), closeSessionStep()]) {
+      for (const step of [openSessionStep(t, t.transport === 'winrm' ? { user: h, password: h } : undefined), remoteInvokeStep(preflightStep()), fetchFileStep(h, h, 600000), removeRemoteFileStep(h), closeSessionStep()]) {
         const text = renderStep(step);
         const p = parsePowerShell(text);
         assert.equal(p.hasError, false, `${step.name} ${JSON.stringify(h).slice(0, 40)}: ${p.errors.join('; ')}`);

@@ -58,10 +58,10 @@ test('cron in America/New_York at 02:30 on the day 02:30 does not exist (2026-03
   const plan = parsePlan('out: /runs\nwindows:\n  - name: early\n    cron: "30 2 * * *"\n    timezone: America/New_York\n    duration: 5m\n');
   const r = await week(plan, '2026-03-05T12:00:00Z');
   const starts = r.opened.map((x) => x[1]);
-  // EST (UTC-5) 02:30 = 07:30Z until the 7th; the 8th has no 02:30 (clocks jump to 03:00):
-  // the window opens once that day, at the first moment after the gap; then EDT 02:30 = 06:30Z.
-  assert.deepEqual(starts.slice(0, 3), ['2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z', starts[2]]);
-  assert.ok(starts[2]! >= '2026-03-08T07:00:00.000Z' && starts[2]! <= '2026-03-08T07:30:00.000Z', `the DST day runs once: ${starts[2]}`);
+  // EST (UTC-5) 02:30 = 07:30Z until the 7th; the 8th has no 02:30 (clocks jump from 02:00 EST
+  // to 03:00 EDT): the window opens once that day, at the first moment after the gap, 03:00 EDT
+  // (UTC-4) = 07:00Z; then EDT 02:30 = 06:30Z.
+  assert.deepEqual(starts.slice(0, 3), ['2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z', '2026-03-08T07:00:00.000Z']);
   assert.deepEqual(starts.slice(3), ['2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z', '2026-03-11T06:30:00.000Z', '2026-03-12T06:30:00.000Z']);
 });
 
@@ -117,4 +117,11 @@ test('plan validation: clear errors', () => {
   assert.throws(() => parsePlan('out: x\nwindows:\n  - name: a\n    cron: "61 * * * *"\n    duration: 1m\n'), /bad cron expression/);
   assert.throws(() => parsePlan('out: x\nwindows:\n  - name: a\n    at: "2026-01-01T00:00:00Z"\n    every: 1h\n    duration: 1m\n'), /exactly one of at, every, cron/);
   assert.throws(() => parsePlan('windows: []\n'), /"out"/);
+});
+
+test('plan without "out": the default the CLI passes (defaultOutDir), else an error', () => {
+  const text = 'windows:\n  - name: a\n    every: 1h\n    duration: 5m\n';
+  assert.equal(parsePlan(text, 'p', 'C:\\ProgramData\\wnvcap\\runs').out, 'C:\\ProgramData\\wnvcap\\runs');
+  assert.equal(parsePlan(`out: D:\\runs\n${text}`, 'p', 'C:\\ProgramData\\wnvcap\\runs').out, 'D:\\runs', 'the plan\'s own out wins');
+  assert.throws(() => parsePlan(text, 'p'), /"out" \(where run folders go\) is required/);
 });

@@ -46,3 +46,15 @@ test('a wrong document is a clear InputError', () => {
     assert.throws(() => parseSnapshot(bad, 'x.json'), (e: unknown) => isAppError(e) && e.name === 'InputError' && /x\.json/.test(e.message));
   }
 });
+
+test('defect 11: Docker container names come from every network, as objects or as the text lines older snapshots kept', () => {
+  const snap = containerHostSnapshot('7');
+  const nets = snap.commands['docker network inspect'] as unknown[];
+  const asText = JSON.stringify(nets, null, 4).split('\n');
+  for (const value of [nets, asText]) {
+    const t = buildTopology(parseSnapshot(JSON.stringify({ ...snap, commands: { ...snap.commands, 'docker network inspect': value } })));
+    assert.deepEqual(t.containers.map((c) => c.name).sort(), ['api', 'cache', 'db', 'web'], Array.isArray(value) && typeof value[0] === 'string' ? 'text lines' : 'objects');
+    const named = [...t.compartments.values()].filter((c) => c.containers.length > 0).map((c) => [c.id, c.containers.map((x) => x.name)]);
+    assert.deepEqual(named, [[2, ['web']], [3, ['api']], [4, ['db']], [5, ['cache']]]);
+  }
+});

@@ -14,6 +14,7 @@ import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
 import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
 import { cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
 import { defaultStateDir, leaseAlive, readLeases, removeLease } from '../../capture/lease.js';
+import { has, parseInventory, parsePreflight, pktmonRunning } from '../../capture/step-results.js';
 import { newRunId, planScripts, runCapture } from '../../capture/lifecycle.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../capture/options.js';
 import { DEFAULT_PROFILE, listProfiles, loadProfile } from '../../capture/profiles.js';
@@ -53,6 +54,7 @@ export function stateDirFor(a: HostArgs, ctx: CliContext): string {
 }
 
 /** One runner per --computer host (or the local / simulated host when none is named). */
+/** One runner per --computer host (or the local / simulated host when none is named). */
 export async function openRunners(a: HostArgs, ctx: CliContext): Promise<PsRunner[]> {
   const names = await fleetTargets(a as CaptureArgs);
   if (names.length === 0) return [await openRunner(a, ctx)];
@@ -63,7 +65,7 @@ export async function openRunners(a: HostArgs, ctx: CliContext): Promise<PsRunne
     if (simulateRequested(a, ctx)) out.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDirFor(a, ctx), 'fleet-disks'), cred));
     else {
       const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      out.push(new RemoteRunner(new LocalPowerShellRunner(), target, cred));
+      out.push(new RemoteRunner(new LocalPowerShellRunner({ env: { ...ctx.env }, cwd: ctx.cwd }), target, cred));
     }
   }
   return out;
@@ -88,13 +90,14 @@ export async function forEachHost(a: HostArgs, ctx: CliContext, fn: (runner: PsR
   return ok === runners.length ? 0 : ok === 0 ? 4 : 5;
 }
 
+
 export async function openRunner(a: HostArgs, ctx: CliContext): Promise<PsRunner> {
   if (simulateRequested(a, ctx)) return new SimHost({ stateFile: join(stateDirFor(a, ctx), 'sim-host.json') });
-  if (process.platform !== 'win32') {
+  if (process.platform !== 'win32' && !ctx.env['WNVCAP_PWSH']) {
     throw new RemoteError('capturing needs a Windows host (NetEventPacketCapture, pktmon or netsh)', { hint: 'add --simulate to run on the built-in simulated container host' });
   }
   const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-  return new LocalPowerShellRunner();
+  return new LocalPowerShellRunner({ env: { ...ctx.env }, cwd: ctx.cwd });
 }
 
 export interface CaptureArgs extends HostArgs, RawCaptureOptions {
@@ -258,7 +261,7 @@ async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[
     else {
       if (process.platform !== 'win32' && !a.ssh) throw new RemoteError('WinRM remoting is driven from a Windows agent', { hint: 'use --ssh (PowerShell 7 on this machine) or --simulate' });
       const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      runners.push(new RemoteRunner(new LocalPowerShellRunner(), target, cred));
+      runners.push(new RemoteRunner(new LocalPowerShellRunner({ env: { ...ctx.env }, cwd: ctx.cwd }), target, cred));
     }
   }
   const ac = new AbortController();
@@ -289,16 +292,14 @@ export async function runSessions(a: HostArgs & { action: 'list' | 'cleanup'; fo
 async function sessionsOn(runner: PsRunner, a: HostArgs & { action: 'list' | 'cleanup'; force: boolean; json: boolean }, ctx: CliContext): Promise<number> {
   const stateDir = stateDirFor(a, ctx);
   {
-    const pre = await runner.run(preflightStep());
-    const sessions = (Array.isArray(pre.result['sessions']) ? pre.result['sessions'] : []) as Array<Record<string, unknown>>;
+    const pre = parsePreflight(await runner.run(preflightStep()), runner.host);
     const leases = await readLeases(stateDir);
-    const rows = sessions.map((s) => {
-      const name = String(s['Name']);
-      const lease = leases.find((l) => l.session === name);
-      const owner = lease ? (leaseAlive(lease) ? `wnvcap pid ${lease.pid} (running)` : `wnvcap pid ${lease.pid} (gone)`) : name.startsWith('wnvcap-') ? 'wnvcap (no lease)' : 'not wnvcap';
-      return { name, status: String(s['SessionStatus'] ?? ''), file: String(s['LocalFilePath'] ?? ''), owner, orphaned: name.startsWith('wnvcap-') && !(lease && leaseAlive(lease)) };
+    const rows = pre.sessions.map((s) => {
+      const lease = leases.find((l) => l.session === s.name);
+      const owner = lease ? (leaseAlive(lease) ? `wnvcap pid ${lease.pid} (running)` : `wnvcap pid ${lease.pid} (gone)`) : s.name.startsWith('wnvcap-') ? 'wnvcap (no lease)' : 'not wnvcap';
+      return { name: s.name, status: s.status, file: s.localFilePath, owner, orphaned: s.name.startsWith('wnvcap-') && !(lease && leaseAlive(lease)) };
     });
-    const pkt = ((pre.result['pktmonStatus'] ?? []) as unknown[]).some((x) => /Running/i.test(String(x)));
+    const pkt = pktmonRunning(pre.traceSessions) === true;
     const pktLease = leases.find((l) => l.backend === 'pktmon');
     const netshLeases = leases.filter((l) => l.backend === 'netsh');
     if (a.action === 'list') {
@@ -356,21 +357,20 @@ export async function runDoctor(a: HostArgs & { json: boolean }, ctx: CliContext
 
 async function doctorOn(runner: PsRunner, a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
   {
-    const pre = await runner.run(preflightStep());
-    const r = pre.result;
-    const first = (k: string): unknown => (Array.isArray(r[k]) ? (r[k] as unknown[])[0] : r[k]);
-    const os = first('os') as Record<string, unknown> | undefined;
-    const build = Number(os?.['BuildNumber'] ?? 0);
-    const cmdlets = ((r['netEventCmdlets'] ?? []) as Array<Record<string, unknown>>).map((x) => String(x['Name']));
-    const sessions = (r['sessions'] ?? []) as Array<Record<string, unknown>>;
+    const pre = parsePreflight(await runner.run(preflightStep()), runner.host);
+    const build = pre.build;
+    const sessions = pre.sessions;
     const checks = [
-      { check: 'elevated', ok: first('elevated') === true, remedy: 'run wnvcap as Administrator (or as SYSTEM)' },
+      { check: 'elevated', ok: pre.elevated, remedy: 'run wnvcap as Administrator (or as SYSTEM)' },
       { check: `Windows build ${build}`, ok: build >= 9600, remedy: 'Windows Server 2012 R2 or later is needed' },
-      { check: 'NetEventPacketCapture cmdlets', ok: cmdlets.includes('New-NetEventSession'), remedy: 'use --backend netsh or pktmon' },
-      { check: 'VmSwitch/VFP providers (Server 2022+)', ok: cmdlets.includes('Add-NetEventVmSwitchProvider'), remedy: 'optional: switch-level context needs Server 2022 or later' },
-      { check: 'pktmon (build 17763+)', ok: build >= 17763, remedy: 'drop capture needs Windows 10 1809 / Server 2019' },
-      { check: `no foreign capture session (${sessions.length} present)`, ok: sessions.every((s) => String(s['Name']).startsWith('wnvcap-')), remedy: 'inspect with Get-NetEventSession | Format-List; wnvcap refuses to touch it without --force' },
-      { check: 'PowerShell', ok: true, remedy: `${String(first('psEdition'))} ${String(first('psVersion'))}` },
+      { check: 'NetEventPacketCapture cmdlets', ok: has(pre, 'New-NetEventSession'), remedy: 'use --backend netsh or pktmon' },
+      { check: 'VmSwitch/VFP providers (Server 2022+)', ok: has(pre, 'Add-NetEventVmSwitchProvider'), remedy: 'optional: switch-level context needs Server 2022 or later' },
+      { check: 'pktmon (build 17763+)', ok: has(pre, 'pktmon.exe'), remedy: 'drop capture needs Windows 10 1809 / Server 2019' },
+      { check: 'HNS module (container endpoints)', ok: has(pre, 'Get-HnsEndpoint'), remedy: 'optional: without HostNetworkingService, containers are known by compartment only' },
+      { check: 'docker.exe (container names)', ok: has(pre, 'docker.exe'), remedy: 'optional: containerd/Kubernetes nodes have no docker.exe; names come from HNS' },
+      { check: 'ETW session list (Get-EtwTraceSession)', ok: pre.traceSessions !== undefined, remedy: 'optional: without it wnvcap cannot confirm that a pktmon/netsh capture stopped' },
+      { check: `no foreign capture session (${sessions.length} present)`, ok: sessions.every((s) => s.name.startsWith('wnvcap-')), remedy: 'inspect with Get-NetEventSession | Format-List; wnvcap refuses to touch it without --force' },
+      { check: 'PowerShell', ok: true, remedy: `${pre.psEdition} ${pre.psVersion}` },
     ];
     if (a.json) ctx.stdout(`${JSON.stringify({ host: runner.host, simulated: runner.simulated, checks }, null, 2)}\n`);
     else {
@@ -384,8 +384,9 @@ async function doctorOn(runner: PsRunner, a: HostArgs & { json: boolean }, ctx: 
 /** compartments on a live or simulated host (no --snapshot): runs the inventory step. */
 export async function runLiveCompartments(a: HostArgs & { json: boolean }, ctx: CliContext): Promise<number> {
   return forEachHost(a, ctx, async (runner) => {
-    const inv = await runner.run(inventoryStep());
-    const topo = buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.result });
+    const inv = parseInventory(await runner.run(inventoryStep()), runner.host);
+    for (const w of inv.warnings) ctx.logger.warn(`${runner.host}: ${w}`);
+    const topo = buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.commands, warnings: inv.warnings });
     ctx.stdout(a.json ? `${JSON.stringify(compartmentsJson(topo), null, 2)}\n` : renderCompartments(topo));
     return 0;
   });

@@ -10,8 +10,9 @@ import { DEFAULT_PROFILE, loadProfile } from '../../capture/profiles.js';
 import { runAgent } from '../../schedule/agent.js';
 import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js';
 import { parsePlan } from '../../schedule/plan.js';
-import { cronToTrigger, listTasksStep, registerTaskStep, removeTaskStep, runTaskNowStep, type TaskTrigger } from '../../schedule/task.js';
+import { cronToTrigger, isAbsoluteWindowsPath, listTasksStep, registerTaskStep, removeTaskStep, runTaskNowStep, type TaskTrigger } from '../../schedule/task.js';
 import { RemoteError, UsageError } from '../../util/errors.js';
+import { defaultOutDir } from '../../util/paths.js';
 import { parseDurationMs } from '../../util/time.js';
 import { APPLICATION } from '../../version.js';
 import type { CliContext } from '../context.js';
@@ -61,13 +62,20 @@ export async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<num
     }
     const kinds = [a.at, a.every, a.cron].filter((x) => x !== undefined).length;
     if (kinds !== 1) throw new UsageError('schedule add needs exactly one of --at <time>, --every <duration>, --cron <expr>');
+    // The task runs as SYSTEM, in --out: a relative folder would be resolved against
+    // C:\Windows\System32 (where SYSTEM starts), not against the folder wnvcap runs in now.
+    if (!isAbsoluteWindowsPath(a.out)) {
+      throw new UsageError(`--out "${a.out}" is not a full Windows path: the scheduled task runs as SYSTEM, which would resolve it against C:\\Windows\\System32`, { hint: 'give a full path on the host, e.g. --out C:\\ProgramData\\wnvcap\\runs or --out \\\\server\\share\\runs' });
+    }
     const windowMs = parseDurationMs(a.duration ?? '');
     if (!windowMs) throw new UsageError('--duration <window> is required, e.g. 10m');
     let trigger: TaskTrigger;
     if (a.cron !== undefined) trigger = cronToTrigger(a.cron);
     else {
-      const at = a.at ?? new Date(Date.now() + 60000).toISOString().slice(0, 19);
-      if (Number.isNaN(Date.parse(at))) throw new UsageError(`--at: "${at}" is not a date-time (e.g. 2026-11-23T03:00:00)`);
+      // Task Scheduler reads a time without a zone as the host's local time: the default start
+      // (in a minute) carries its zone (UTC, "Z"); an --at without a zone is meant as local time.
+      const at = a.at ?? new Date(Date.now() + 60000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      if (Number.isNaN(Date.parse(at))) throw new UsageError(`--at: "${at}" is not a date-time (e.g. 2026-11-23T03:00:00 for the host's local time, or 2026-11-23T03:00:00Z)`);
       if (a.every !== undefined) {
         const every = parseDurationMs(a.every);
         if (!every || every < 60000) throw new UsageError('--every must be at least 1m');
@@ -84,7 +92,8 @@ export async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<num
       ...(a.captureComputers?.length ? ["--computer", a.captureComputers.join(",")] : []), ...(runner.simulated ? ['--simulate'] : [])];
     const r = await runner.run(registerTaskStep({ name: a.name, trigger, windowSeconds: windowMs / 1000, execute: self.execute, args, workingDirectory: a.out }));
     if (!r.ok) throw new RemoteError(`registering ${a.name} failed: ${r.error?.message ?? ''}`, { host: runner.host, hint: /denied/i.test(r.error?.message ?? '') ? 'run as Administrator' : undefined });
-    ctx.stdout(`scheduled capture ${a.name} registered on ${runner.simulated ? 'simulated host ' : ''}${runner.host} (${trigger.kind}${'at' in trigger ? ` at ${trigger.at}` : ''})\n`);
+    const local = !/(Z|[+-]\d{2}:?\d{2})$/i.test(trigger.at) ? ", the host's local time" : '';
+    ctx.stdout(`scheduled capture ${a.name} registered on ${runner.simulated ? 'simulated host ' : ''}${runner.host} (${trigger.kind} at ${trigger.at}${local})\n`);
     return 0;
   } finally {
     await runner.dispose();
@@ -98,7 +107,7 @@ export async function runAgentCommand(a: { plan: string; simulate: boolean }, ct
   } catch {
     throw new UsageError(`cannot read plan ${a.plan}`);
   }
-  const plan = parsePlan(text, a.plan);
+  const plan = parsePlan(text, a.plan, defaultOutDir(process.platform, ctx.env));
   for (const w of plan.windows) await loadProfile(w.profile ?? DEFAULT_PROFILE);
   const ac = new AbortController();
   const stop = (): void => {
