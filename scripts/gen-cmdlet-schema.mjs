@@ -18,7 +18,7 @@ export const EMITTED = [
   'Get-NetCompartment', 'Get-NetIPInterface', 'Get-NetIPAddress', 'Get-NetAdapter', 'Get-VMNetworkAdapter', 'Get-VMSwitch',
   'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace', 'Get-EtwTraceSession',
   // Core
-  'Get-Command', 'Get-Item', 'New-Item', 'Test-Path', 'Select-Object', 'Where-Object', 'ConvertTo-Json', 'Get-CimInstance',
+  'Get-Command', 'Get-Item', 'New-Item', 'Test-Path', 'Select-Object', 'Where-Object', 'ConvertTo-Json', 'Get-CimInstance', 'Get-CimAssociatedInstance',
   'Start-Sleep', 'Remove-Item', 'Get-Module', 'Out-Null', 'ForEach-Object',
   // Remoting
   'New-PSSession', 'Invoke-Command', 'Remove-PSSession', 'Copy-Item', 'ConvertTo-SecureString', 'New-Object', 'New-PSSessionOption', 'Get-FileHash',

@@ -182,6 +182,13 @@ export function parseTraceSessions(r: StepResult, host: string, step: string): s
   return traceSessions(new ResultReader(step, host, r));
 }
 
+/** DOMAIN\name of each direct member of the local Administrators group; undefined: the host cannot say. */
+export function parseAdminMembers(r: StepResult, host: string): string[] | undefined {
+  const rd = new ResultReader('admin-members', host, r);
+  if (!r.ok || rd.absent.length > 0) return undefined;
+  return rd.objects('members').map((o, i) => `${fieldString(rd, o, `members[${i}]`, 'Domain', true)}\\${fieldString(rd, o, `members[${i}]`, 'Name')}`);
+}
+
 export interface Inventory {
   /** Each inventory command's output under its name, as snapshot.json keeps it. */
   commands: Record<string, unknown>;

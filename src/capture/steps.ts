@@ -55,6 +55,19 @@ export function traceSessionsStep(names: readonly string[]): Step {
   return { name: 'verify-stopped', description: `is any of ${names.join(', ')} still running`, timeoutMs: STEP_TIMEOUT_MS.status, statements: [traceSessionsStatement(names)] };
 }
 
+/** The local Administrators group (by its well-known SID, not its localized name) and its direct members. */
+export function adminMembersStep(): Step {
+  return {
+    name: 'admin-members',
+    description: 'direct members of the local Administrators group (S-1-5-32-544)',
+    timeoutMs: STEP_TIMEOUT_MS.status,
+    statements: [
+      stmt(cmd('Get-CimInstance').param('ClassName', 'Win32_Group').param('Filter', "SID='S-1-5-32-544'"), { assign: 'wnvcapAdmins' }),
+      stmt([cmd('Get-CimAssociatedInstance').param('InputObject', raw('$wnvcapAdmins')).param('ResultClassName', 'Win32_Account'), select(['Domain', 'Name'])], { resultKey: 'members', tolerateErrors: true, optional: true }),
+    ],
+  };
+}
+
 export function preflightStep(): Step {
   return {
     name: 'preflight',

@@ -222,7 +222,11 @@ export class SimHost implements PsRunner {
     const snap = containerHostSnapshot(this.state.psEdition === 'Desktop' ? '5.1' : '7').commands;
     switch (name) {
       case 'get-ciminstance':
+        if (p('ClassName') === 'Win32_Group') return [{ Name: 'Administrators', Domain: this.state.host, SID: 'S-1-5-32-544' }];
         return [{ BuildNumber: String(this.state.osBuild), Caption: 'Microsoft Windows Server 2022 Datacenter (simulated)', Version: `10.0.${this.state.osBuild}` }];
+      case 'get-cimassociatedinstance':
+        // The simulated host's administrators: its own account, Domain Admins, and the agent SIM-AGENT's computer account.
+        return [{ Domain: this.state.host, Name: 'Administrator' }, { Domain: 'SIMCORP', Name: 'Domain Admins' }, { Domain: 'SIMCORP', Name: 'SIM-AGENT$' }];
       case 'get-command':
         return PROBED_COMMANDS.filter((n) => this.hasCommand(n)).map((Name) => ({ Name }));
       case 'get-etwtracesession': {

@@ -84,3 +84,18 @@ test('sessions cleanup removes the session a killed agent left', async () => {
   assert.deepEqual(j.sessions, []);
   assert.deepEqual(j.leases, []);
 });
+
+test('defect 9: doctor --computer checks that the agent computer account (what a SYSTEM task uses) administers each host', async () => {
+  const state = mkdtempSync(join(tmpdir(), 'wnvcap-doc-'));
+  const agent = { WNVCAP_STATE_DIR: state, USERDOMAIN: 'SIMCORP' };
+  const ok = await run(['doctor', '--simulate', '--computer', 'ch01', '--json'], { ...agent, COMPUTERNAME: 'SIM-AGENT' });
+  assert.equal(ok.code, 0, ok.err);
+  const row = (out: string): { check: string; ok: boolean; remedy: string } | undefined => (JSON.parse(out) as { checks: Array<{ check: string; ok: boolean; remedy: string }> }).checks.find((c) => /computer|SYSTEM/.test(c.check));
+  assert.deepEqual(row(ok.out)?.ok, true);
+  assert.match(row(ok.out)!.check, /reach this host as SIMCORP\\SIM-AGENT\$/);
+  const other = await run(['doctor', '--simulate', '--computer', 'ch01', '--json'], { ...agent, COMPUTERNAME: 'OTHER-AGENT' });
+  assert.equal(row(other.out)?.ok, false);
+  assert.match(row(other.out)!.remedy, /SIMCORP\\OTHER-AGENT\$ is not a direct member of the Administrators group on ch01/);
+  const local = await run(['doctor', '--simulate', '--json'], { ...agent, COMPUTERNAME: 'SIM-AGENT' });
+  assert.equal(row(local.out), undefined, 'no such row without --computer');
+});

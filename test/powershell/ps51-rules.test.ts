@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { planScripts } from '../../src/capture/lifecycle.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../src/capture/options.js';
 import { listProfiles, loadProfile } from '../../src/capture/profiles.js';
-import { cleanupStep, inventoryStep, preflightStep, statusStep } from '../../src/capture/steps.js';
+import { cleanupStep, inventoryStep, preflightStep, statusStep, adminMembersStep, traceSessionsStep } from '../../src/capture/steps.js';
 import { renderStep, type Step } from '../../src/powershell/script.js';
 import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep } from '../../src/remote/remote-steps.js';
 import { cronToTrigger, listTasksStep, registerTaskStep, removeTaskStep, runTaskNowStep } from '../../src/schedule/task.js';
@@ -210,7 +210,7 @@ function otherScripts(): Checked[] {
   const triggers = [{ kind: 'once' as const, at: '2026-11-23T03:00:00' }, { kind: 'every' as const, at: '2026-11-23T03:00:00', everyMinutes: 360 }, cronToTrigger('0 3 * * *'), cronToTrigger('30 1 * * 1,5')];
   const task = (trigger: (typeof triggers)[number]): Step => registerTaskStep({ name: 'nightly', trigger, windowSeconds: 600, execute: 'C:\\Program Files\\wnvcap\\wnvcap.exe', args: ['capture', '--out', 'C:\\runs'], workingDirectory: 'C:\\runs' });
   return [
-    run('steps/preflight', preflightStep()), run('steps/inventory', inventoryStep()),
+    run('steps/preflight', preflightStep()), run('steps/inventory', inventoryStep()), run('steps/admin-members', adminMembersStep()), run('steps/verify-stopped', traceSessionsStep(['PktMon', 'wnvcap-x'])),
     run('steps/cleanup-own', cleanupStep('wnvcap-x'), NETEVENT_CMDLETS), run('steps/status', statusStep('wnvcap-x', 'C:\\x.etl'), NETEVENT_CMDLETS),
     ...triggers.map((t) => run(`schedule/schedule-add(${t.kind})`, task(t))),
     run('schedule/schedule-list', listTasksStep()), run('schedule/schedule-remove', removeTaskStep('nightly')), run('schedule/schedule-run-now', runTaskNowStep('nightly')),

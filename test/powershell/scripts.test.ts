@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { planScripts } from '../../src/capture/lifecycle.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../src/capture/options.js';
 import { listProfiles } from '../../src/capture/profiles.js';
-import { cleanupStep, inventoryStep, preflightStep, statusStep } from '../../src/capture/steps.js';
+import { adminMembersStep, cleanupStep, inventoryStep, preflightStep, statusStep, traceSessionsStep } from '../../src/capture/steps.js';
 import { parsePowerShell } from '../../src/powershell/ps-parse.js';
 import { checkCommands } from '../../src/powershell/schema.js';
 import { renderStep } from '../../src/powershell/script.js';
@@ -43,7 +43,7 @@ test('all profiles x backends x filter sets: scripts parse and match the schema'
       }
     }
   }
-  for (const s of [preflightStep(), inventoryStep(), cleanupStep('wnvcap-x'), statusStep('wnvcap-x', 'C:\\x.etl')]) assertValid(renderStep(s), s.name);
+  for (const s of [preflightStep(), inventoryStep(), cleanupStep('wnvcap-x'), statusStep('wnvcap-x', 'C:\\x.etl'), adminMembersStep(), traceSessionsStep(['PktMon', 'wnvcap-x'])]) assertValid(renderStep(s), s.name);
   assert.ok(n > 300, `${n} scripts checked`);
 });
 

@@ -4,6 +4,7 @@
  * or WNVCAP_SIMULATE=1).
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureOptions } from '../../capture/options.js';
 import { runFleet } from '../../remote/fleet.js';
@@ -12,9 +13,9 @@ import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js'
 import { RemoteRunner, type FetchingRunner } from '../../remote/remote-runner.js';
 import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
 import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
-import { cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
+import { adminMembersStep, cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
 import { defaultStateDir, leaseAlive, readLeases, removeLease } from '../../capture/lease.js';
-import { has, parseInventory, parsePreflight, pktmonRunning } from '../../capture/step-results.js';
+import { has, parseAdminMembers, parseInventory, parsePreflight, pktmonRunning } from '../../capture/step-results.js';
 import { newRunId, planScripts, runCapture } from '../../capture/lifecycle.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../capture/options.js';
 import { DEFAULT_PROFILE, listProfiles, loadProfile } from '../../capture/profiles.js';
@@ -371,6 +372,7 @@ async function doctorOn(runner: PsRunner, a: HostArgs & { json: boolean }, ctx: 
       { check: 'ETW session list (Get-EtwTraceSession)', ok: pre.traceSessions !== undefined, remedy: 'optional: without it wnvcap cannot confirm that a pktmon/netsh capture stopped' },
       { check: `no foreign capture session (${sessions.length} present)`, ok: sessions.every((s) => s.name.startsWith('wnvcap-')), remedy: 'inspect with Get-NetEventSession | Format-List; wnvcap refuses to touch it without --force' },
       { check: 'PowerShell', ok: true, remedy: `${pre.psEdition} ${pre.psVersion}` },
+      ...(a.computers?.length ? [await computerAccountCheck(runner, ctx)] : []),
     ];
     if (a.json) ctx.stdout(`${JSON.stringify({ host: runner.host, simulated: runner.simulated, checks }, null, 2)}\n`);
     else {
@@ -379,6 +381,20 @@ async function doctorOn(runner: PsRunner, a: HostArgs & { json: boolean }, ctx: 
     }
     return checks.slice(0, 3).every((c) => c.ok) ? 0 : 4;
   }
+}
+
+/**
+ * A scheduled capture runs as SYSTEM on the agent and so reaches other hosts as the agent's
+ * computer account (DOMAIN\AGENT$): it must be an administrator there. Direct membership is
+ * checked; membership through a domain group cannot be seen from here and is said so.
+ */
+async function computerAccountCheck(runner: PsRunner, ctx: CliContext): Promise<{ check: string; ok: boolean; remedy: string }> {
+  const account = `${ctx.env['USERDOMAIN'] ?? 'DOMAIN'}\\${ctx.env['COMPUTERNAME'] ?? hostname()}$`;
+  const check = `scheduled captures reach this host as ${account} (SYSTEM on the agent)`;
+  const members = parseAdminMembers(await runner.run(adminMembersStep()), runner.host);
+  if (members === undefined) return { check: `${check}: not checked (the host cannot list its Administrators group)`, ok: true, remedy: '' };
+  const ok = members.some((m) => m.toLowerCase() === account.toLowerCase());
+  return { check, ok, remedy: `${account} is not a direct member of the Administrators group on ${runner.host}: add it (or a domain group holding it), or scheduled fleet captures are denied` };
 }
 
 /** compartments on a live or simulated host (no --snapshot): runs the inventory step. */
