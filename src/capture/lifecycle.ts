@@ -26,7 +26,7 @@ import { AppError, CancelledError, isAppError, RemoteError, UsageError } from '.
 import { leaseAlive, readLeases, removeLease, writeLease, type Lease } from './lease.js';
 import type { Backend, CaptureOptions } from './options.js';
 import { has, parseInventory, parsePreflight, parseRemaining, parseStatus, parseTraceSessions, pktmonRunning, ResultReader, type Inventory, type Preflight, type Status } from './step-results.js';
-import { cleanupStep, genericProviders, inventoryStep, netshStartStep, netshStopStep, PKTMON_2004_BUILD, PKTMON_BUILD, PKTMON_TRACE_SESSION, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep, traceSessionsStep } from './steps.js';
+import { cleanupStep, genericProviders, inventoryStep, netshStartStep, netshStopStep, PKTMON_2004_BUILD, PKTMON_BUILD, PKTMON_TRACE_SESSION, pktmonFilterLimit, pktmonFilters, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep, traceSessionsStep } from './steps.js';
 
 export interface CaptureContext {
   runner: PsRunner;
@@ -119,6 +119,10 @@ interface RunLog {
 /** One run in progress: the record, its log, and how steps are run and timed. */
 class Run {
   readonly record: RunRecord;
+  /** pktmon/netsh: their ETW session was seen running, so its absence later means stopped. */
+  traceSeen = false;
+  /** pktmon/netsh refused to start (a clean failure): there is nothing of ours to stop. */
+  startRefused = false;
   constructor(readonly ctx: CaptureContext, readonly runDir: string, readonly log: RunLog, record: RunRecord) {
     this.record = record;
   }
@@ -214,6 +218,9 @@ async function preflight(run: Run, o: CaptureOptions): Promise<{ pre: Preflight;
     }
   }
   if (backend === 'pktmon' && pktmonRunning(pre.traceSessions) && !o.force) throw new RemoteError(`pktmon is already capturing on ${ctx.runner.host}`, { hint: 'check with: pktmon status; stop it, or pass --force' });
+  if (backend === 'pktmon' && pktmonFilters(o).length > pktmonFilterLimit(pre.build)) {
+    throw new UsageError(`pktmon on build ${pre.build} holds at most ${pktmonFilterLimit(pre.build)} filters; these filter lists need ${pktmonFilters(o).length}`, { hint: 'narrow --ip/--mac/--ethertype/--protocol, or use --backend netevent' });
+  }
   if (backend === 'pktmon' && pre.build < PKTMON_2004_BUILD && (o.captureType === 'physical' || o.pktmonType !== 'all')) {
     run.warn(`pktmon on build ${pre.build} (before 2004) has no component or drop-only selection: every component and every packet is captured`);
   }
@@ -222,6 +229,7 @@ async function preflight(run: Run, o: CaptureOptions): Promise<{ pre: Preflight;
 }
 
 async function checkDisk(run: Run, o: CaptureOptions): Promise<void> {
+  if ('fetch' in run.ctx.runner) return; // a remote host writes on its own disk, not ours
   const free = await run.ctx.freeBytes?.(run.runDir);
   if (free === undefined || free >= o.maxSizeMB * 1048576 * 1.1) return;
   const msg = `only ${(free / 1048576).toFixed(0)} MB free at ${run.runDir}, less than --max-size ${o.maxSizeMB} MB`;
@@ -257,8 +265,26 @@ async function startSession(run: Run, o: CaptureOptions, pre: Preflight, backend
     for (const p of genericProviders(o, available)) if (new ResultReader('start', run.ctx.runner.host, r).list(`provider:${p.name}`).length === 0) run.warn(`provider ${p.name} could not be added on this host`);
     if (o.vmSwitchProvider && !available.vmSwitchProvider) run.warn('the VmSwitch provider cmdlet needs Server 2022 or later: not added');
     if (o.vfpProvider && !available.vfpProvider) run.warn('the VFP provider cmdlet needs Server 2022 or later: not added');
-  } else if (backend === 'pktmon') await run.step(pktmonStartStep(etlPath, o, pre.build));
-  else await run.step(netshStartStep(session, etlPath, o));
+  } else {
+    const r = await run.step(backend === 'pktmon' ? pktmonStartStep(etlPath, o, pre.build) : netshStartStep(session, etlPath, o), { allowFail: true });
+    if (!r.ok) {
+      run.startRefused = true;
+      throw new RemoteError(`start failed on ${run.ctx.runner.host}: ${r.error?.message ?? 'unknown error'}`, { host: run.ctx.runner.host, hint: hintFor(r.error?.message ?? '') });
+    }
+    await confirmTrace(run, traceNames(backend, session));
+  }
+}
+
+function traceNames(backend: Exclude<Backend, 'auto'>, session: string): string[] {
+  return backend === 'pktmon' ? [PKTMON_TRACE_SESSION] : [session];
+}
+
+/** Sees the tool's ETW session run, so that its absence can later mean "stopped" (the names are [U]). */
+async function confirmTrace(run: Run, names: string[]): Promise<void> {
+  const r = await run.step(traceSessionsStep(names), { allowFail: true });
+  const traces = r.ok ? run.parse(r, (x, h) => parseTraceSessions(x, h, 'verify-started')) : undefined;
+  run.traceSeen = traces?.some((t) => names.some((n) => n.toLowerCase() === t.toLowerCase())) === true;
+  if (!run.traceSeen) run.warn(`the ETW session ${names.join(' / ')} was not seen running: wnvcap can stop the capture but not confirm it stopped`);
 }
 
 /** Waits for the window, polling the session; returns early on the size cap or a signal. */
@@ -267,7 +293,8 @@ async function wait(run: Run, o: CaptureOptions, backend: Exclude<Backend, 'auto
   const now = ctx.now ?? Date.now;
   const sleep = ctx.sleep ?? defaultSleep;
   const t0 = now();
-  const poll = ctx.pollMs ?? 1000;
+  // Every 5 s: each poll is a script block PowerShell may log (4104); the size cap is checked as often.
+  const poll = ctx.pollMs ?? 5000;
   let lastSize = 0;
   const interrupted = (): void => {
     record.stopReason = 'interrupted (Ctrl-C / SIGTERM): stopped early';
@@ -361,7 +388,14 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
   }
   // Bring the file back from a remote host (verified), then decode and report, even after a failure.
   if (remote && record.cleanup?.sessionRemoved) exitCode = await fetchBack(run, remote, etlPath, localEtl, o, exitCode);
-  await decodeAndReport(run, localEtl);
+  const haveEtl = await decodeAndReport(run, localEtl);
+  if (!haveEtl && started && (record.outcome === 'running' || record.outcome === 'stopped-by-signal')) {
+    // The session ran and stopped, yet no capture came out: never a quiet success.
+    record.outcome = 'failed';
+    record.error = { name: 'RemoteError', message: `the capture produced no file: ${etlPath} is missing or empty after the stop`, hint: 'check free space and the capture folder on the host; run wnvcap doctor' };
+    log.error(record.error.message);
+    if (exitCode === 0) exitCode = 4;
+  }
   if (record.outcome === 'running') record.outcome = 'completed';
   if (record.cleanup && !record.cleanup.sessionRemoved) {
     record.warnings.push(`the capture session may still exist on ${ctx.runner.host}: ${record.cleanup.detail}; run wnvcap sessions cleanup`);
@@ -401,10 +435,11 @@ async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, loca
   return exitCode;
 }
 
-async function decodeAndReport(run: Run, localEtl: string): Promise<void> {
+/** Decodes and reports the run's ETL; false when there is none. */
+async function decodeAndReport(run: Run, localEtl: string): Promise<boolean> {
   const { record, runDir, ctx } = run;
   const etlSize = await stat(localEtl).then((s) => s.size, () => 0);
-  if (etlSize === 0) return;
+  if (etlSize === 0) return false;
   record.files['etl'] = 'capture.etl';
   try {
     const sink = await openFileSink(join(runDir, 'capture.pcapng'));
@@ -427,6 +462,7 @@ async function decodeAndReport(run: Run, localEtl: string): Promise<void> {
   } catch (e) {
     run.warn(`decoding the capture failed: ${(e as Error).message}`);
   }
+  return true;
 }
 
 function stopStepFor(backend: Exclude<Backend, 'auto'>, session: string): Step {
@@ -436,9 +472,11 @@ function stopStepFor(backend: Exclude<Backend, 'auto'>, session: string): Step {
 /** Stop and remove, on every path (a signal does not interrupt it); tries twice when PowerShell itself fails. */
 async function stopAndRemove(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<{ sessionRemoved: boolean; detail: string }> {
   const { ctx, record } = run;
+  if (run.startRefused) return { sessionRemoved: true, detail: `${backend} refused to start: nothing of ours to stop` };
   const s = stopStepFor(backend, session);
   let last = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
+    ctx.beforeStep?.(s.name); // a signal now does not stop the stop
     const t0 = Date.now();
     const rec: StepRecord = { name: s.name, description: s.description, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
     record.steps.push(rec);
@@ -455,7 +493,12 @@ async function stopAndRemove(run: Run, backend: Exclude<Backend, 'auto'>, sessio
     rec.durationMs = Date.now() - t0;
     run.log.warn(`stop attempt ${attempt} failed: ${last}`);
     // The stop may have failed because there is nothing left to stop: ask the host.
-    if (await verifyGone(run, backend, session)) return { sessionRemoved: true, detail: `no longer present after: ${last}` };
+    const gone = await verifyGone(run, backend, session);
+    if (gone === 'gone') return { sessionRemoved: true, detail: `no longer present after: ${last}` };
+    if (gone === 'unconfirmed') {
+      run.warn(`the ${backend} stop failed (${last}) and its ETW session was never seen running: check on the host (pktmon status / netsh trace show status)`);
+      return { sessionRemoved: true, detail: `not found after: ${last} (unconfirmed)` };
+    }
   }
   return { sessionRemoved: false, detail: last };
 }
@@ -464,24 +507,28 @@ async function stopAndRemove(run: Run, backend: Exclude<Backend, 'auto'>, sessio
 function stoppedFromResult(run: Run, backend: Exclude<Backend, 'auto'>, session: string, r: StepResult): boolean | undefined {
   if (backend === 'netevent') return run.parse(r, (x, h) => parseRemaining(x, h, 'stop')).every((s) => s.name !== session);
   const traces = run.parse(r, (x, h) => parseTraceSessions(x, h, 'stop'));
-  if (traces === undefined) return undefined;
+  if (traces === undefined || !run.traceSeen) return undefined;
   return backend === 'pktmon' ? !pktmonRunning(traces) : !traces.some((t) => t.toLowerCase() === session.toLowerCase());
 }
 
-/** True when the host shows no capture of ours any more (by name, never by localized text). */
-async function verifyGone(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<boolean> {
+/**
+ * Is our capture gone from the host (by name, never by localized text)? 'unconfirmed': the tool's
+ * ETW session was never seen running, so not finding it proves little.
+ */
+async function verifyGone(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<'gone' | 'present' | 'unconfirmed'> {
   const host = run.ctx.runner.host;
   try {
     if (backend === 'netevent') {
       const r = await run.ctx.runner.run(preflightStep());
-      return r.ok && !parsePreflight(r, host).sessions.some((s) => s.name === session);
+      return r.ok && !parsePreflight(r, host).sessions.some((s) => s.name === session) ? 'gone' : 'present';
     }
-    const names = backend === 'pktmon' ? [PKTMON_TRACE_SESSION] : [session];
+    const names = traceNames(backend, session);
     const r = await run.ctx.runner.run(traceSessionsStep(names));
     const traces = r.ok ? parseTraceSessions(r, host, 'verify-stopped') : undefined;
-    return traces !== undefined && !traces.some((t) => names.some((n) => n.toLowerCase() === t.toLowerCase()));
+    if (traces === undefined || traces.some((t) => names.some((n) => n.toLowerCase() === t.toLowerCase()))) return 'present';
+    return run.traceSeen ? 'gone' : 'unconfirmed';
   } catch {
-    return false;
+    return 'present';
   }
 }
 

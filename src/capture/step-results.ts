@@ -221,7 +221,11 @@ export function parseInventory(r: StepResult, host: string): Inventory {
   const rd = new ResultReader('inventory', host, r);
   const warnings = [...new Set(rd.absent)].map((a) => `${a} is not on this host: ${ABSENT_MEANS[a.toLowerCase()] ?? 'its part of the snapshot is empty'}`);
   const commands: Record<string, unknown> = {};
-  for (const k of INVENTORY_OBJECT_KEYS) if (rd.has(k)) commands[k] = rd.objects(k);
+  for (const k of INVENTORY_OBJECT_KEYS) {
+    const failed = rd.list(`${k}#error`)[0];
+    if (failed !== undefined) warnings.push(`${k} failed on this host (${String(failed).split('\n')[0]}): its part of the snapshot is empty`);
+    if (rd.has(k)) commands[k] = rd.objects(k);
+  }
   const docker = parseDocker(rd, warnings);
   if (docker !== undefined) commands[DOCKER_KEY] = docker;
   return { commands, warnings };

@@ -6,6 +6,7 @@
  */
 import { raw } from '../powershell/quote.js';
 import { cmd, NativeCall, stmt, type Statement, type Step } from '../powershell/script.js';
+import { UsageError } from '../util/errors.js';
 import type { CaptureOptions } from './options.js';
 
 export const NDIS_PROVIDER = 'Microsoft-Windows-NDIS-PacketCapture';
@@ -158,14 +159,22 @@ export function genericProviders(o: CaptureOptions, available: ProviderAvailabil
   return o.providers.filter((p) => !skip.has(p.name.toUpperCase()));
 }
 
+/** The VmSwitch/VFP provider cmdlet, with the level and keywords the profile gives that provider's GUID. */
+function switchProviderStatement(name: 'Add-NetEventVmSwitchProvider' | 'Add-NetEventVFPProvider', sessionName: string, o: CaptureOptions, guid: string): Statement {
+  const p = o.providers.find((x) => x.name.toUpperCase() === guid);
+  const c = cmd(name).param('SessionName', sessionName).param('Level', p?.level ?? 4);
+  if (p?.keywords) c.param('MatchAnyKeyword', BigInt(p.keywords));
+  return stmt(c);
+}
+
 export function startStep(sessionName: string, etlPath: string, o: CaptureOptions, available: ProviderAvailability): Step {
   const statements: Statement[] = [
     runFolderStatement(etlPath),
     stmt(cmd('New-NetEventSession').param('Name', sessionName).param('CaptureMode', 'SaveToFile').param('LocalFilePath', etlPath).param('MaxFileSize', o.maxSizeMB)),
     netEventProviderStatement(sessionName, o),
   ];
-  if (o.vmSwitchProvider && available.vmSwitchProvider) statements.push(stmt(cmd('Add-NetEventVmSwitchProvider').param('SessionName', sessionName).param('Level', 4)));
-  if (o.vfpProvider && available.vfpProvider) statements.push(stmt(cmd('Add-NetEventVFPProvider').param('SessionName', sessionName).param('Level', 4)));
+  if (o.vmSwitchProvider && available.vmSwitchProvider) statements.push(switchProviderStatement('Add-NetEventVmSwitchProvider', sessionName, o, VMSWITCH_PROVIDER_GUID));
+  if (o.vfpProvider && available.vfpProvider) statements.push(switchProviderStatement('Add-NetEventVFPProvider', sessionName, o, VFP_PROVIDER_GUID));
   for (const p of genericProviders(o, available)) {
     // Each provider on its own: a provider missing on this host must not abort the capture.
     const c = cmd('Add-NetEventProvider').param('Name', p.name).param('SessionName', sessionName).param('Level', p.level ?? 4);
@@ -206,18 +215,21 @@ export function stopStep(sessionName: string): Step {
   };
 }
 
-/** pktmon filters: one per (address, protocol) pair, short options that 1809 and 2004+ share. */
-function pktmonFilters(o: CaptureOptions): string[][] {
-  const conds: string[][] = [...o.ips.map((ip) => ['-i', ip]), ...o.macs.map((m) => ['-m', m]), ...o.etherTypes.map((e) => ['-d', String(e)])];
-  const protos = o.protocols.length ? o.protocols : [undefined];
-  const out: string[][] = [];
-  for (const f of conds.length ? conds : [[]]) {
-    for (const p of protos) {
-      if (f.length === 0 && p === undefined) continue;
-      out.push([...f, ...(p !== undefined ? ['-t', String(p)] : [])]);
-    }
-  }
-  return out;
+/**
+ * pktmon filters. Within one filter the conditions are AND-ed, filters are OR-ed (pktmon filter
+ * add help): one filter per combination of address x MAC x EtherType x protocol gives the same
+ * packets as the NetEvent provider's (AND-ed) lists. Short options, which 1809 and 2004+ share.
+ */
+export function pktmonFilters(o: CaptureOptions): string[][] {
+  const axes = [o.ips.map((v) => ['-i', v]), o.macs.map((v) => ['-m', v]), o.etherTypes.map((v) => ['-d', String(v)]), o.protocols.map((v) => ['-t', String(v)])];
+  let combos: string[][] = [[]];
+  for (const axis of axes.filter((a) => a.length > 0)) combos = combos.flatMap((c) => axis.map((x) => [...c, ...x]));
+  return combos.filter((c) => c.length > 0);
+}
+
+/** How many filters pktmon holds (8 on 1809, 32 later: windows-capture.md 3.1, [U] per build). */
+export function pktmonFilterLimit(build: number): number {
+  return build > 0 && build < PKTMON_2004_BUILD ? 8 : 32;
 }
 
 /**
@@ -227,9 +239,15 @@ function pktmonFilters(o: CaptureOptions): string[][] {
  * which has no component or drop-only selection (the lifecycle warns).
  */
 export function pktmonStartStep(etlPath: string, o: CaptureOptions, build: number): Step {
+  const filters = pktmonFilters(o);
+  if (filters.length > pktmonFilterLimit(build)) {
+    throw new UsageError(`pktmon holds at most ${pktmonFilterLimit(build)} filters here; these --ip/--mac/--ethertype/--protocol lists need ${filters.length} (one per combination)`, { hint: 'narrow the filters, or use --backend netevent' });
+  }
+  const modern = build >= PKTMON_2004_BUILD || build === 0;
   const statements: Statement[] = [runFolderStatement(etlPath), stmt(new NativeCall('pktmon.exe', ['filter', 'remove']), { tolerateErrors: true })];
-  pktmonFilters(o).forEach((f, i) => statements.push(stmt(new NativeCall('pktmon.exe', ['filter', 'add', `wnvcap${i + 1}`, ...f]))));
-  const args = build >= PKTMON_2004_BUILD || build === 0
+  // The filter name exists in the 2004 syntax; 1809-era usage shows none [U].
+  filters.forEach((f, i) => statements.push(stmt(new NativeCall('pktmon.exe', ['filter', 'add', ...(modern ? [`wnvcap${i + 1}`] : []), ...f]))));
+  const args = modern
     ? ['start', '--capture', '--comp', o.captureType === 'physical' ? 'nics' : 'all', '--type', o.pktmonType, '--pkt-size', String(o.truncate),
       '--file-name', etlPath, '--file-size', String(o.maxSizeMB), '--log-mode', 'circular']
     : ['start', '--etw', '-p', String(o.truncate), '-f', etlPath, '-s', String(o.maxSizeMB)];

@@ -86,6 +86,11 @@ export function stmt(stages: PsCommand | NativeCall | readonly (PsCommand | Nati
   return { stages: Array.isArray(stages) ? stages : [stages as PsCommand | NativeCall], ...opts };
 }
 
+/** The envelope key that holds a tolerated statement's terminating error. */
+export function errorKey(key: string): string {
+  return `${key}#error`;
+}
+
 /** The envelope key that holds a native statement's exit code. */
 export function exitCodeKey(resultKey: string): string {
   return `${resultKey}#exitCode`;
@@ -144,6 +149,13 @@ function renderStatement(s: Statement): string {
   if (native && !s.tolerateErrors) {
     const out = s.resultKey !== undefined ? `$r[${renderValue(s.resultKey)}]` : '$wnvcapOut';
     lines.push(`if ($LASTEXITCODE -ne 0) { throw (${renderValue(`${native.program} exited with code `)} + $LASTEXITCODE + ': ' + (${out} -join ' ')) }`);
+  }
+  if (s.tolerateErrors) {
+    // -ErrorAction does not reach a terminating error (a throw inside a module function, a
+    // CIM failure): catch it here, record it, and let the step go on.
+    const key = s.resultKey ?? s.assign ?? optionalName({ ...s, optional: true }) ?? 'statement';
+    lines.unshift('try {');
+    lines.push(`} catch { $r[${renderValue(errorKey(key))}] = $_.Exception.Message }`);
   }
   const name = optionalName(s);
   if (name === undefined) return lines.join('\n');

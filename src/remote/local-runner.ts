@@ -8,11 +8,13 @@
  * Which PowerShell: WNVCAP_PWSH if set, else pwsh found on PATH (MSIX/Store and Linux installs
  * included), else %ProgramFiles%\PowerShell\7\pwsh.exe, else Windows PowerShell 5.1.
  *
- * Ctrl-C must not reach the child: a terminal delivers it to every process of the console
- * (nodejs issue 29837) and the step in flight would die. On Linux/macOS the child runs under
- * setsid (its own session); on Windows the child is told to ignore CTRL+C
- * (SetConsoleCtrlHandler(NULL, TRUE), inherited by what it starts) [only confirmable on Windows].
+ * Ctrl-C must not reach the child: a terminal delivers it to every process of its foreground
+ * group (nodejs issue 29837) and the step in flight would die. On Linux/macOS the child runs
+ * under setsid (its own session). On Windows, libuv starts a child whose three stdio are pipes,
+ * with windowsHide, as CREATE_NO_WINDOW: it has no console, so the console's CTRL+C never
+ * reaches it [libuv's process.c; only confirmable on Windows].
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -23,6 +25,8 @@ import { parseEnvelope, type PsRunner, type StepResult } from './runner.js';
 interface NodePs {
   invoke(command: string): Promise<{ raw: string; hadErrors: boolean; stdout?: Buffer | string; stderr?: Buffer | string }>;
   dispose(signal?: string): Promise<void>;
+  /** child-shell's ChildProcess (a launcher such as a dotnet tool shim may have children of its own). */
+  process?: { pid?: number };
 }
 
 export interface PowerShellExecutable {
@@ -57,7 +61,6 @@ export function findPowerShell(env: Env, platform: NodeJS.Platform, exists: (p: 
 }
 
 const SETSID = ['/usr/bin/setsid', '/bin/setsid'];
-const IGNORE_CTRL_C = "Add-Type -Namespace WnvcapNative -Name Console -MemberDefinition '[DllImport(\"kernel32.dll\")] public static extern bool SetConsoleCtrlHandler(System.IntPtr handler, bool add);'; $null = [WnvcapNative.Console]::SetConsoleCtrlHandler([System.IntPtr]::Zero, $true)";
 const UTF8_OUTPUT = '[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false; $OutputEncoding = New-Object System.Text.UTF8Encoding $false';
 const FLAGS = { '-NoProfile': true, '-NonInteractive': true, '-ExecutionPolicy': 'Bypass' } as const;
 
@@ -67,6 +70,17 @@ function launch(exe: PowerShellExecutable, platform: NodeJS.Platform): { executa
   if (!setsid) return { executable: exe.path, executableOptions: { ...FLAGS } };
   // node-powershell puts '-NoLogo' first (here switched off) and '-NoExit -Command -' last.
   return { executable: setsid, executableOptions: { '-NoLogo': false, [exe.path]: true, '-nologo': true, ...FLAGS } };
+}
+
+/** Under setsid the child leads its own process group: kill the group; on Windows, taskkill /T. */
+function killTree(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    if (process.platform === 'win32') spawnSync('taskkill', ['/PID', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+    else process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone, or not a group leader (no setsid here)
+  }
 }
 
 export interface LocalRunnerOptions {
@@ -121,7 +135,7 @@ export class LocalPowerShellRunner implements PsRunner {
     sh.exitPromise?.catch(() => undefined); // a dying shell is reported by the invoke in flight
     try {
       // Invoke at once: a missing executable otherwise surfaces as an unhandled rejection.
-      await sh.invoke(process.platform === 'win32' ? `${UTF8_OUTPUT}; ${IGNORE_CTRL_C}` : UTF8_OUTPUT);
+      await sh.invoke(UTF8_OUTPUT);
     } catch (e) {
       await sh.dispose('SIGKILL').catch(() => undefined);
       throw e;
@@ -177,9 +191,11 @@ export class LocalPowerShellRunner implements PsRunner {
     }
   }
 
+  /** Kills PowerShell and whatever it started (a hung step, a dotnet tool launcher's pwsh child). */
   private async reset(): Promise<void> {
     const sh = this.shell;
     this.shell = undefined;
+    killTree(sh?.process?.pid);
     try {
       await sh?.dispose('SIGKILL');
     } catch {
@@ -195,5 +211,6 @@ export class LocalPowerShellRunner implements PsRunner {
     } catch {
       // a dead shell rejects on dispose
     }
+    killTree(sh?.process?.pid); // what a launcher left behind
   }
 }

@@ -70,7 +70,7 @@ export class RemoteRunner implements FetchingRunner {
 
   private async connect(): Promise<void> {
     if (this.connected) return;
-    const r = await this.controller.run(openSessionStep(this.target, this.credential));
+    const r = await this.control(openSessionStep(this.target, this.credential));
     if (!r.ok) {
       const msg = `cannot open a PowerShell session to ${this.target.host}: ${r.error?.message ?? 'unknown error'}`;
       throw new RemoteError(msg, { host: this.target.host, hint: remoteRemedy(msg) });
@@ -78,10 +78,29 @@ export class RemoteRunner implements FetchingRunner {
     this.connected = true;
   }
 
+  /**
+   * Runs on the controller. When the controller's PowerShell dies or times out, its remoting
+   * session dies with it: the next step opens a new one (the capture session on the host lives on
+   * and is stopped by name).
+   */
+  private async control(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+    try {
+      return await this.controller.run(step, opts);
+    } catch (e) {
+      this.connected = false;
+      throw e;
+    }
+  }
+
   async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
     await this.connect();
-    const r = await this.controller.run(remoteInvokeStep(step), opts);
-    if (!r.ok) return r;
+    const r = await this.control(remoteInvokeStep(step), opts);
+    if (!r.ok) {
+      // Invoke-Command itself failed (the remote script's own errors come back inside its envelope):
+      // the remoting session is broken or gone; the next step reconnects.
+      this.connected = false;
+      return r;
+    }
     const text = remoteStrings(r.result['remote']).join('\n');
     const env = parseEnvelope(text);
     if (!env) throw new RemoteError(`step ${step.name} on ${this.target.host} printed no result`, { host: this.target.host });
@@ -90,12 +109,12 @@ export class RemoteRunner implements FetchingRunner {
 
   async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<{ bytes: number; sha256: string }> {
     await this.connect();
-    const r = await this.controller.run(fetchFileStep(remotePath, localPath, opts.timeoutMs));
+    const r = await this.control(fetchFileStep(remotePath, localPath, opts.timeoutMs));
     if (!r.ok) throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
     const remoteHash = (remoteStrings(r.result['remoteHash'])[0] ?? '').toUpperCase();
     const local = await sha256File(localPath);
     if (!remoteHash || remoteHash !== local.hash) throw new RemoteError(`the copy of ${remotePath} from ${this.target.host} does not match (sha256 ${local.hash} vs ${remoteHash}); the remote file was kept`, { host: this.target.host, hint: remoteRemedy('hash') });
-    await this.controller.run(removeRemoteFileStep(remotePath));
+    await this.control(removeRemoteFileStep(remotePath));
     return { bytes: local.bytes, sha256: local.hash };
   }
 

@@ -24,6 +24,14 @@ export interface Credential {
   password: string;
 }
 
+/**
+ * The controller PowerShell reads the password from this environment variable, set only in its
+ * own environment, and removes it at once: the password is never in a script text (PowerShell logs
+ * script blocks it finds suspicious, such as one that decodes base64, to the event log as 4104
+ * even without script block logging), a command line, a log or a file.
+ */
+export const PASSWORD_ENV = 'WNVCAP_REMOTE_PASSWORD';
+
 /** `$global:WnvcapSession = New-PSSession ...` (global: each step runs in its own script block); with a credential, `$cred` is built first (the password never leaves the script text sent on stdin). */
 export function openSessionStep(t: RemoteTarget, cred?: Credential): Step {
   const statements: Statement[] = [];
@@ -33,12 +41,15 @@ export function openSessionStep(t: RemoteTarget, cred?: Credential): Step {
     if (t.user) c.param('UserName', t.user);
     if (t.keyFile) c.param('KeyFilePath', t.keyFile);
     if (t.port) c.param('Port', t.port);
+    // Never a prompt (host key, passphrase, password) that an unattended run would wait on forever.
+    c.param('ConnectingTimeout', 30000).param('Options', raw("@{ BatchMode = 'yes' }"));
   } else {
     c.param('ComputerName', [t.host]);
     if (t.port) c.param('Port', t.port);
     if (t.useSsl) c.flag('UseSSL');
     if (cred) {
-      statements.push(stmt(cmd('ConvertTo-SecureString').param('String', cred.password).flag('AsPlainText').flag('Force'), { assign: 'secret' }));
+      statements.push(stmt(cmd('ConvertTo-SecureString').param('String', raw(`$env:${PASSWORD_ENV}`)).flag('AsPlainText').flag('Force'), { assign: 'secret' }));
+      statements.push(stmt(cmd('Remove-Item').param('LiteralPath', `Env:${PASSWORD_ENV}`).param('ErrorAction', 'Ignore')));
       statements.push(stmt(cmd('New-Object').param('TypeName', 'System.Management.Automation.PSCredential').param('ArgumentList', [cred.user, raw('$secret')]), { assign: 'cred' }));
       c.param('Credential', raw('$cred'));
     }

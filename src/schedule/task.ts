@@ -3,16 +3,28 @@
  * folder created first (it is the action's working directory, and Task Scheduler fails a task
  * whose working directory does not exist with 0x8007010B), an action that runs wnvcap capture, a
  * trigger (once, repeating every N, daily or weekly: what a cron expression maps to), principal
- * NT AUTHORITY\SYSTEM with the highest run level, settings with an execution time limit of the
+ * NT AUTHORITY\SYSTEM (by its SID) with the highest run level, settings with an execution time limit of the
  * window plus a margin and MultipleInstances IgnoreNew. Tasks live under \wnvcap\.
  */
-import { raw } from '../powershell/quote.js';
-import { cmd, stmt, type Step } from '../powershell/script.js';
+import { STEP_TIMEOUT_MS } from '../capture/steps.js';
+import { raw, renderValue } from '../powershell/quote.js';
+import { cmd, stmt, type Statement, type Step } from '../powershell/script.js';
 import { UsageError } from '../util/errors.js';
 
 export const TASK_PATH = '\\wnvcap\\';
 /** Seconds added to the window for start-up, stop, decode and report. */
-export const TASK_MARGIN_SECONDS = 600;
+export const TASK_MARGIN_SECONDS = taskMarginSeconds();
+
+/**
+ * Task Scheduler hard-terminates a task at its ExecutionTimeLimit, and a killed capture may leave
+ * its session: the limit must cover the worst case around the window, every step at its timeout
+ * (preflight, inventory, start, two stop attempts of the slowest backend, netsh, each with a
+ * verification) plus 10 minutes to decode and report. 3120 s today.
+ */
+function taskMarginSeconds(): number {
+  const t = STEP_TIMEOUT_MS;
+  return (t.preflight + t.inventory + t.start + 2 * (t.netshStop + t.status)) / 1000 + 600;
+}
 
 export type TaskTrigger =
   | { kind: 'once'; at: string }
@@ -71,6 +83,20 @@ export function isAbsoluteWindowsPath(p: string): boolean {
   return /^[A-Za-z]:[\\/]/.test(p) || /^[\\/]{2}[^\\/]+[\\/][^\\/]+/.test(p);
 }
 
+/** NT AUTHORITY\\SYSTEM, as Task Scheduler's own XML writes it. */
+export const SYSTEM_SID = 'S-1-5-18';
+
+/**
+ * Daily and weekly windows are wall-clock times on the host: New-ScheduledTaskTrigger writes the
+ * start with a UTC offset, which makes Task Scheduler "synchronize across time zones" and keeps
+ * the window at the same UTC time, an hour off after a daylight-saving change. The start is
+ * written again without an offset. A window given with a zone (--at ...Z) is an instant and keeps it.
+ */
+function localStartStatements(tr: TaskTrigger): Statement[] {
+  if (tr.kind !== 'daily' && tr.kind !== 'weekly') return [];
+  return [{ stages: [], expression: `($wnvcapTrigger.StartBoundary = ([datetime]${renderValue(tr.at)}).ToString('s'))` }];
+}
+
 export interface TaskSpec {
   name: string;
   trigger: TaskTrigger;
@@ -102,7 +128,9 @@ export function registerTaskStep(t: TaskSpec): Step {
       stmt(cmd('New-Item').param('ItemType', 'Directory').flag('Force').param('Path', t.workingDirectory), { assign: 'wnvcapDir' }),
       stmt(cmd('New-ScheduledTaskAction').param('Execute', t.execute).param('Argument', windowsCommandLine(t.args)).param('WorkingDirectory', t.workingDirectory), { assign: 'wnvcapAction' }),
       stmt(trig, { assign: 'wnvcapTrigger' }),
-      stmt(cmd('New-ScheduledTaskPrincipal').param('UserId', 'NT AUTHORITY\\SYSTEM').param('LogonType', 'ServiceAccount').param('RunLevel', 'Highest'), { assign: 'wnvcapPrincipal' }),
+      ...localStartStatements(t.trigger),
+      // SYSTEM by its SID: the account name is localized ("NT-AUTORITÄT\\SYSTEM"), the SID is not.
+      stmt(cmd('New-ScheduledTaskPrincipal').param('UserId', SYSTEM_SID).param('LogonType', 'ServiceAccount').param('RunLevel', 'Highest'), { assign: 'wnvcapPrincipal' }),
       stmt(cmd('New-ScheduledTaskSettingsSet').param('ExecutionTimeLimit', raw(`(New-TimeSpan -Seconds ${limit})`)).param('MultipleInstances', 'IgnoreNew').flag('StartWhenAvailable'), { assign: 'wnvcapSettings' }),
       stmt([cmd('Register-ScheduledTask').param('TaskName', taskName(t.name)).param('TaskPath', TASK_PATH).param('Action', raw('$wnvcapAction')).param('Trigger', raw('$wnvcapTrigger'))
         .param('Principal', raw('$wnvcapPrincipal')).param('Settings', raw('$wnvcapSettings')).param('Description', `wnvcap capture window ${t.name}`).flag('Force'),

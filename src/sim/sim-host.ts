@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import { PKTMON_BUILD, PROBED_COMMANDS, PKTMON_TRACE_SESSION } from '../capture/steps.js';
 import { argList, argText, type ParsedCommand } from '../powershell/ps-parse.js';
-import { exitCodeKey, renderStep, type Step } from '../powershell/script.js';
+import { errorKey, exitCodeKey, renderStep, type Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import type { PsRunner, StepResult } from '../remote/runner.js';
 import { containerHostCapture, containerHostSnapshot } from './container-host.js';
@@ -150,6 +150,7 @@ export class SimHost implements PsRunner {
       if (!(e instanceof CommandError && st.tolerate)) throw e;
       out = first.native ? [e.message] : [];
       exitCode = 1;
+      if (!first.native) result[errorKey(st.resultKey ?? st.variable ?? first.name)] = e.message;
     }
     const expand = st.commands.find((c) => c.name === 'Select-Object' && c.params.some((p) => p.name === 'ExpandProperty'));
     if (expand) out = out.map((x) => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>)['Name'] : x));

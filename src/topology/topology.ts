@@ -284,7 +284,8 @@ export function buildTopology(s: Snapshot): Topology {
   for (const ct of t.containers) {
     const ep = t.endpoints.find((e) => (ct.mac !== undefined && e.mac === ct.mac) || (ct.ip !== undefined && e.ips.includes(ct.ip) && (!ct.network || e.networkName === ct.network)))
       ?? t.endpoints.find((e) => e.containerIds.includes(ct.id));
-    if (ep?.compartmentId !== undefined) comp(ep.compartmentId).containers.push(ct);
+    const cid = ep?.compartmentId ?? compartmentByInterface(t, ct);
+    if (cid !== undefined) comp(cid).containers.push(ct);
   }
   // Endpoints whose container the runtime did not name: list them by their container ids.
   for (const ep of t.endpoints) {
@@ -295,6 +296,18 @@ export function buildTopology(s: Snapshot): Topology {
     }
   }
   return t;
+}
+
+/**
+ * Without HNS endpoints (no HostNetworkingService module, as on most Server 2016/2019 hosts) a
+ * Docker container is found by its vNIC: the interface with its MAC, else the one non-host
+ * compartment interface holding its IP (a host can reuse one subnet in two compartments: then none).
+ */
+function compartmentByInterface(t: Topology, ct: ContainerInfo): number | undefined {
+  const byMac = ct.mac !== undefined ? [...t.interfaces.values()].find((x) => x.mac === ct.mac && x.compartmentId !== undefined && x.compartmentId !== 1) : undefined;
+  if (byMac) return byMac.compartmentId;
+  const comps = new Set((ct.ip !== undefined ? t.byIp.get(ct.ip) ?? [] : []).map((i) => t.interfaces.get(i)?.compartmentId).filter((c): c is number => c !== undefined && c !== 1));
+  return comps.size === 1 ? [...comps][0] : undefined;
 }
 
 /** A short label for a compartment: its containers' names, or the description. */

@@ -21,9 +21,9 @@ test('schedule add/list/run-now/remove: a SYSTEM task with the right trigger, li
   const task = state.tasks![0]!;
   assert.equal(task.name, 'wnvcap-nightly');
   assert.equal(task.path, '\\wnvcap\\');
-  assert.deepEqual(task.principal, { UserId: 'NT AUTHORITY\\SYSTEM', LogonType: 'ServiceAccount', RunLevel: 'Highest' });
-  // The limit the host computed from the New-TimeSpan it received: window 600 s + margin 600 s = 1200 s.
-  assert.deepEqual(task.settings, { MultipleInstances: 'IgnoreNew', ExecutionTimeLimit: 'PT20M', StartWhenAvailable: true });
+  assert.deepEqual(task.principal, { UserId: 'S-1-5-18', LogonType: 'ServiceAccount', RunLevel: 'Highest' });
+  // The limit the host computed from the New-TimeSpan it received: window 600 s + margin 3120 s = 3720 s.
+  assert.deepEqual(task.settings, { MultipleInstances: 'IgnoreNew', ExecutionTimeLimit: 'PT1H2M', StartWhenAvailable: true });
   assert.deepEqual(task.trigger['DaysOfWeek'], ['Monday', 'Friday']);
   assert.match(task.argument, /capture --profile container --duration 600s --out "C:\\Cap Runs" --keep 5 --simulate$/);
   const list = await run(['schedule', 'list', '--simulate', '--json'], env);
@@ -89,7 +89,7 @@ test('schedule add --every without --at starts in a minute, with the time zone; 
   assert.match(at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   assert.ok(Date.parse(at) >= Math.floor((t0 + 60000) / 1000) * 1000 && Date.parse(at) <= t1 + 60000, `${at}: a minute from now`);
   assert.equal(task.trigger['Repetition'], true);
-  assert.deepEqual(task.settings, { MultipleInstances: 'IgnoreNew', ExecutionTimeLimit: 'PT40M', StartWhenAvailable: true }, '1800 s + 600 s');
+  assert.deepEqual(task.settings, { MultipleInstances: 'IgnoreNew', ExecutionTimeLimit: 'PT1H22M', StartWhenAvailable: true }, '1800 s + 3120 s');
   assert.ok(every.out.includes(`(every at ${at})`), every.out);
   const local = await run(['schedule', 'add', 'once', '--at', '2026-12-01T03:00:00', '--duration', '10m', '--simulate'], env);
   assert.equal(local.code, 0, local.err);

@@ -100,3 +100,11 @@ test('remoting and scheduling scripts parse and match the schema, hostile host a
   for (const bad of HOSTILE) assert.throws(() => removeTaskStep(bad), /schedule name/);
   assert.throws(() => cronToTrigger('*/5 * * * *'), (e: unknown) => /wnvcap agent/.test((e as { hint?: string }).hint ?? ''));
 });
+
+test('the remoting password is in no script text: the controller reads it from its own environment and removes it there', async () => {
+  const { openSessionStep, PASSWORD_ENV } = await import('../../src/remote/remote-steps.js');
+  const text = renderStep(openSessionStep({ host: 'ch01', transport: 'winrm' }, { user: 'CORP\\capture', password: 'hunter2-secret' }));
+  assert.doesNotMatch(text, /hunter2-secret/);
+  assert.match(text, new RegExp(`ConvertTo-SecureString -String \\$env:${PASSWORD_ENV} -AsPlainText -Force`));
+  assert.match(text, new RegExp(`Remove-Item -LiteralPath 'Env:${PASSWORD_ENV}'`));
+});

@@ -97,8 +97,9 @@ test('fleet of 24 simulated hosts: envelopes, throttle, verified copies, no sess
   assert.ok(!lines.join('\n').includes(SECRET), 'not in the log');
   for (const f of walk(join(dir, 'out'))) assert.ok(!readFileSync(f).includes(SECRET), `not in ${f}`);
   assert.ok(!text.includes(SECRET));
-  // It does reach the host: only inside the script text sent on standard input.
-  assert.ok(hosts[0]!.wrapperScripts.some((s) => s.includes(`ConvertTo-SecureString -String '${SECRET.replace(/'/g, "''")}'`)));
+  // Not even in the scripts sent to PowerShell: the controller reads it from its own environment.
+  assert.ok(hosts.every((h) => h.wrapperScripts.every((s) => !s.includes(SECRET))), 'in no script text');
+  assert.ok(hosts[0]!.wrapperScripts.some((s) => s.includes('ConvertTo-SecureString -String $env:WNVCAP_REMOTE_PASSWORD')));
 });
 
 test('remoting failures as Windows words them: the remedy the user reads; a copy damaged in transit is caught and the host keeps its file', async () => {

@@ -58,3 +58,13 @@ test('defect 11: Docker container names come from every network, as objects or a
     assert.deepEqual(named, [[2, ['web']], [3, ['api']], [4, ['db']], [5, ['cache']]]);
   }
 });
+
+test('without HNS endpoints (no HostNetworkingService module) Docker containers are found by their vNIC MAC, else a unique IP', () => {
+  const snap = containerHostSnapshot('7');
+  const { ['Get-HnsEndpoint']: _e, ['Get-HnsNamespace']: _n, ['Get-HnsNetwork']: _w, ...rest } = snap.commands;
+  const t = buildTopology(parseSnapshot(JSON.stringify({ ...snap, commands: rest })));
+  const named = [...t.compartments.values()].filter((c) => c.containers.length > 0).map((c) => [c.id, c.containers.map((x) => x.name)]);
+  // db and cache share 10.244.1.5 in two compartments and Get-NetAdapter lists no MAC for their
+  // vNICs: the IP is ambiguous, so neither is guessed.
+  assert.deepEqual(named, [[2, ['web']], [3, ['api']]]);
+});

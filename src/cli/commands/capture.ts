@@ -11,6 +11,7 @@ import { runFleet } from '../../remote/fleet.js';
 import { enforceRetention, type AgentDeps } from '../../schedule/agent.js';
 import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js';
 import { RemoteRunner, type FetchingRunner } from '../../remote/remote-runner.js';
+import { PASSWORD_ENV, type Credential } from '../../remote/remote-steps.js';
 import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
 import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
 import { adminMembersStep, cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
@@ -27,6 +28,13 @@ import { RemoteError, UsageError } from '../../util/errors.js';
 import { APPLICATION } from '../../version.js';
 import type { CliContext } from '../context.js';
 import { compartmentsJson, renderCompartments } from './compartments.js';
+
+/**
+ * What stops a capture cleanly: Ctrl-C, SIGTERM, Ctrl-Break (SIGBREAK, Windows), the console or
+ * terminal closing (SIGHUP). Windows delivers no SIGTERM to Node; a killed process (Task
+ * Scheduler's time limit, a deleted pod) leaves its session to the lease and `sessions cleanup`.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'];
 
 export interface HostArgs {
   simulate: boolean;
@@ -66,7 +74,7 @@ export async function openRunners(a: HostArgs, ctx: CliContext): Promise<PsRunne
     if (simulateRequested(a, ctx)) out.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDirFor(a, ctx), 'fleet-disks'), cred));
     else {
       const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      out.push(new RemoteRunner(new LocalPowerShellRunner({ env: { ...ctx.env }, cwd: ctx.cwd }), target, cred));
+      out.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred));
     }
   }
   return out;
@@ -91,6 +99,12 @@ export async function forEachHost(a: HostArgs, ctx: CliContext, fn: (runner: PsR
   return ok === runners.length ? 0 : ok === 0 ? 4 : 5;
 }
 
+
+/** The controller PowerShell's environment: ours, plus the remoting password where there is one (PASSWORD_ENV). */
+function controllerEnv(ctx: CliContext, cred: Credential | undefined): Record<string, string | undefined> {
+  const { WNVCAP_PASSWORD: _own, ...env } = ctx.env;
+  return cred ? { ...env, [PASSWORD_ENV]: cred.password } : env;
+}
 
 export async function openRunner(a: HostArgs, ctx: CliContext): Promise<PsRunner> {
   if (simulateRequested(a, ctx)) return new SimHost({ stateFile: join(stateDirFor(a, ctx), 'sim-host.json') });
@@ -149,10 +163,8 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
     ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`);
     ac.abort();
   };
-  const sigint = (): void => onSignal('SIGINT');
-  const sigterm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', sigint);
-  process.on('SIGTERM', sigterm);
+  const handlers = STOP_SIGNALS.map((sig) => [sig, (): void => onSignal(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
   let si: typeof import('systeminformation') | undefined;
   try {
     const res = await runCapture(o, {
@@ -187,8 +199,7 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
     }
     return res.exitCode;
   } finally {
-    process.off('SIGINT', sigint);
-    process.off('SIGTERM', sigterm);
+    for (const [sig, h] of handlers) process.off(sig, h);
     await runner.dispose();
   }
 }
@@ -262,13 +273,12 @@ async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[
     else {
       if (process.platform !== 'win32' && !a.ssh) throw new RemoteError('WinRM remoting is driven from a Windows agent', { hint: 'use --ssh (PowerShell 7 on this machine) or --simulate' });
       const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      runners.push(new RemoteRunner(new LocalPowerShellRunner({ env: { ...ctx.env }, cwd: ctx.cwd }), target, cred));
+      runners.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred));
     }
   }
   const ac = new AbortController();
   const stop = (): void => ac.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const sig of STOP_SIGNALS) process.on(sig, stop);
   try {
     const r = await runFleet(runners, o, { throttle, logger: ctx.logger, signal: ac.signal, stateDir, application: APPLICATION });
     if (r.report) {
@@ -281,8 +291,7 @@ async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[
     } else ctx.stdout(renderFleetText(r, 20));
     return r.exitCode;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const sig of STOP_SIGNALS) process.off(sig, stop);
   }
 }
 

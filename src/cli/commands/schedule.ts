@@ -16,7 +16,7 @@ import { defaultOutDir } from '../../util/paths.js';
 import { parseDurationMs } from '../../util/time.js';
 import { APPLICATION } from '../../version.js';
 import type { CliContext } from '../context.js';
-import { openRunner, stateDirFor } from './capture.js';
+import { openRunner, stateDirFor, STOP_SIGNALS } from './capture.js';
 
 export interface ScheduleArgs {
   action: 'add' | 'list' | 'remove' | 'run-now';
@@ -114,8 +114,7 @@ export async function runAgentCommand(a: { plan: string; simulate: boolean }, ct
     ctx.logger.warn('stopping the agent: the running window is stopped and its session removed');
     ac.abort();
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const sig of STOP_SIGNALS) process.on(sig, stop);
   try {
     ctx.logger.info(`agent: ${plan.windows.length} window(s), output ${plan.out}${a.simulate ? ' (simulated host)' : ''}`);
     const events = await runAgent(plan, {
@@ -144,7 +143,6 @@ export async function runAgentCommand(a: { plan: string; simulate: boolean }, ct
     ctx.stdout(`${JSON.stringify({ windows: events.filter((e) => e.kind === 'window').length, skipped: events.filter((e) => e.kind === 'skipped').length, removed: events.filter((e) => e.kind === 'retention').length })}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const sig of STOP_SIGNALS) process.off(sig, stop);
   }
 }
