@@ -58,11 +58,13 @@ function remoteOptions<T>(c: Argv<T>) {
       .option('user', { type: 'string', describe: '<name> SSH user' })
       .option('key', { type: 'string', describe: '<file> SSH private key' })
       .option('port', { type: 'number', describe: '<n> WinRM or SSH port' })
-      .option('use-ssl', { type: 'boolean', default: false, describe: 'WinRM over HTTPS' });
+      .option('use-ssl', { type: 'boolean', default: false, describe: 'WinRM over HTTPS' })
+      .option('remote-dir', { type: 'string', describe: '<dir> where remote hosts write captures (C:\\ProgramData\\wnvcap\\runs); a local fixed disk' });
 }
 
-function remoteArgs(a: { computer?: Array<string | number> | undefined; credential?: string | undefined; credentialFile?: string | undefined; ssh?: boolean; user?: string | undefined; key?: string | undefined; port?: number | undefined; useSsl?: boolean }): Omit<HostArgs, 'simulate'> {
+function remoteArgs(a: { computer?: Array<string | number> | undefined; credential?: string | undefined; credentialFile?: string | undefined; ssh?: boolean; user?: string | undefined; key?: string | undefined; port?: number | undefined; useSsl?: boolean; remoteDir?: string | undefined }): Omit<HostArgs, 'simulate'> {
   return {
+    ...(a.remoteDir !== undefined ? { remoteDir: a.remoteDir } : {}),
     ...(a.computer !== undefined ? { computers: a.computer.map(String) } : {}), ...(a.credential !== undefined ? { credential: a.credential } : {}),
     ...(a.credentialFile !== undefined ? { credentialFile: a.credentialFile } : {}), ssh: a.ssh ?? false, ...(a.user !== undefined ? { user: a.user } : {}),
     ...(a.key !== undefined ? { key: a.key } : {}), ...(a.port !== undefined ? { port: a.port } : {}), useSsl: a.useSsl ?? false,

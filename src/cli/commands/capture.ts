@@ -47,6 +47,8 @@ export interface HostArgs {
   useSsl?: boolean;
   credential?: string;
   credentialFile?: string;
+  /** Where remote hosts write their captures (default C:\ProgramData\wnvcap\runs). */
+  remoteDir?: string;
 }
 
 export function simulateRequested(a: HostArgs, ctx: CliContext): boolean {
@@ -74,7 +76,7 @@ export async function openRunners(a: HostArgs, ctx: CliContext): Promise<PsRunne
     if (simulateRequested(a, ctx)) out.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDirFor(a, ctx), 'fleet-disks'), cred));
     else {
       const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      out.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred));
+      out.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred, a.remoteDir));
     }
   }
   return out;
@@ -273,7 +275,7 @@ async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[
     else {
       if (process.platform !== 'win32' && !a.ssh) throw new RemoteError('WinRM remoting is driven from a Windows agent', { hint: 'use --ssh (PowerShell 7 on this machine) or --simulate' });
       const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      runners.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred));
+      runners.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred, a.remoteDir));
     }
   }
   const ac = new AbortController();

@@ -1,0 +1,65 @@
+/**
+ * Faults at every command a capture runs, in a real pwsh on fake hosts: the cmdlet fails (an error
+ * record), PowerShell dies, or the command hangs until the step's timeout. In every case no capture
+ * is left on the host, the lease is gone, and run.json and wnvcap.log say what happened.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readLeases } from '../src/capture/lease.js';
+import type { RunRecord } from '../src/capture/lifecycle.js';
+import type { HostType } from './fake-windows/fake-host.js';
+import { captureLeft, captureOn, fakeHost, NEEDS_PWSH } from './helpers.js';
+
+export interface FaultCase {
+  host: HostType;
+  backend: string;
+  kinds: Array<'error' | 'die' | 'hang'>;
+  /** Hang only at these commands (a hang costs the step's whole timeout). */
+  hangAt?: RegExp;
+}
+
+/** Every (command, occurrence) of a fault-free run. */
+function faultPoints(executed: Array<{ command: string }>): Array<{ command: string; nth: number }> {
+  const seen = new Map<string, number>();
+  return executed.map((c) => {
+    const n = (seen.get(c.command.toLowerCase()) ?? 0) + 1;
+    seen.set(c.command.toLowerCase(), n);
+    return { command: c.command, nth: n };
+  });
+}
+
+/** One test: every fault kind at every command a fault-free capture ran. */
+export function faultTest(c: FaultCase): void {
+  test(`faults at every command (${c.host}, ${c.backend}: ${c.kinds.join(', ')}): nothing left running, the failure recorded`, { ...NEEDS_PWSH, timeout: 900_000 }, async () => {
+    const clean = await fakeHost(c.host);
+    const ok = await captureOn(clean, { backend: c.backend });
+    assert.equal(ok.record.outcome, 'completed', JSON.stringify(ok.record.error));
+    const points = faultPoints(clean.executed());
+    assert.ok(points.length >= 6, `${points.length} fault points`);
+    for (const pt of points) {
+      for (const kind of c.kinds.filter((k) => k !== 'hang' || !c.hangAt || c.hangAt.test(pt.command))) {
+        const what = `${c.backend} ${kind} at ${pt.command}#${pt.nth}`;
+        const fake = await fakeHost(c.host, { faults: [{ command: pt.command, nth: pt.nth, kind, message: `injected failure at ${pt.command}` }] });
+        const r = await captureOn(fake, { backend: c.backend }, { env: { WNVCAP_TIMEOUT_SCALE: '0.05' } });
+        assert.equal(captureLeft(fake), undefined, `${what}: a capture was left`);
+        const rec = JSON.parse(readFileSync(join(r.runDir, 'run.json'), 'utf8')) as RunRecord;
+        assert.ok(['completed', 'failed'].includes(rec.outcome), `${what}: outcome ${rec.outcome}`);
+        if (rec.outcome === 'failed') {
+          assert.ok(rec.error?.message, `${what}: the error is recorded`);
+          assert.notEqual(r.exitCode, 0, `${what}: non-zero exit`);
+          assert.match(readFileSync(join(r.runDir, 'wnvcap.log'), 'utf8'), /"level":"error"/, `${what}: logged`);
+          if (kind === 'hang') assert.match(JSON.stringify(rec), /timed out/, `${what}: a timeout, not a death`);
+          if (kind === 'die') assert.match(JSON.stringify(rec), /died|printed no result|exited/, `${what}: PowerShell died`);
+        } else {
+          // A program that crashes (exit 255) where its failure is tolerated (pktmon filter remove) is tolerated too.
+          const toleratedNative = kind === 'die' && /\.exe$/i.test(pt.command);
+          assert.ok(kind === 'error' || toleratedNative || rec.warnings.length > 0 || rec.steps.some((s) => !s.ok), `${what}: a survived death or hang leaves a trace in run.json`);
+        }
+        if (rec.session) assert.equal(rec.cleanup?.sessionRemoved, true, `${what}: cleanup recorded`);
+        assert.deepEqual(await readLeases(r.stateDir), [], `${what}: lease removed`);
+      }
+    }
+  });
+}
