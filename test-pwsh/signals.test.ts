@@ -11,26 +11,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunRecord } from '../src/capture/lifecycle.js';
-import type { FakeHost } from './fake-windows/fake-host.js';
+import { HOST_TYPES, type FakeHost } from './fake-windows/fake-host.js';
 import { captureLeft, captureOn, cliOn, fakeHost, NEEDS_PWSH, PWSH } from './helpers.js';
 
 const REPO = join(import.meta.dirname, '..');
 
-test('an abort at every phase: nothing is left; once the window is open it is an early stop, before that a cancel', NEEDS_PWSH, async () => {
-  for (const phase of ['preflight', 'inventory', 'cleanup-own', 'start', 'status', 'stop']) {
-    const fake = await fakeHost('ws2022-docker', phase === 'cleanup-own' ? { foreignSession: { name: 'wnvcap-20250101T000000Z-dead', status: 'Running', localFilePath: '/tmp/dead.etl' } } : {});
-    const ac = new AbortController();
-    let fired = false;
-    const r = await captureOn(fake, { duration: '3s' }, { signal: ac.signal, beforeStep: (n) => { if (n === phase && !fired) { fired = true; ac.abort(); } } });
-    assert.ok(fired, `${phase}: the abort fired`);
-    if (phase === 'cleanup-own') assert.deepEqual(fake.state().sessions.map((s) => s.name), ['wnvcap-20250101T000000Z-dead'], 'only the leftover, untouched');
-    else assert.equal(captureLeft(fake), undefined, `abort at ${phase}`);
-    if (['preflight', 'inventory', 'cleanup-own', 'start'].includes(phase)) {
-      assert.equal(r.record.outcome, 'cancelled', phase);
-      assert.equal(r.exitCode, 130, phase);
-    } else assert.ok(['stopped-by-signal', 'completed'].includes(r.record.outcome), `${phase}: ${r.record.outcome}`);
-  }
-});
+for (const type of HOST_TYPES) {
+  test(`${type}: an abort at every phase: nothing is left; once the window is open it is an early stop, before that a cancel`, NEEDS_PWSH, async () => {
+    for (const phase of ['preflight', 'inventory', 'cleanup-own', 'start', 'status', 'stop']) {
+      const fake = await fakeHost(type, phase === 'cleanup-own' ? { foreignSession: { name: 'wnvcap-20250101T000000Z-dead', status: 'Running', localFilePath: '/tmp/dead.etl' } } : {});
+      const ac = new AbortController();
+      let fired = false;
+      const r = await captureOn(fake, { duration: '3s' }, { signal: ac.signal, beforeStep: (n) => { if (n === phase && !fired) { fired = true; ac.abort(); } } });
+      assert.ok(fired, `${phase}: the abort fired`);
+      if (phase === 'cleanup-own') assert.deepEqual(fake.state().sessions.map((s) => s.name), ['wnvcap-20250101T000000Z-dead'], 'only the leftover, untouched');
+      else assert.equal(captureLeft(fake), undefined, `abort at ${phase}`);
+      if (['preflight', 'inventory', 'cleanup-own', 'start'].includes(phase)) {
+        assert.equal(r.record.outcome, 'cancelled', phase);
+        assert.equal(r.exitCode, 130, phase);
+      } else assert.ok(['stopped-by-signal', 'completed'].includes(r.record.outcome), `${phase}: ${r.record.outcome}`);
+    }
+  });
+}
 
 function startCli(fake: FakeHost, out: string, stateDir: string): ReturnType<typeof spawn> {
   return spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/bin.ts'), 'capture', '--duration', '60s', '--out', out], {

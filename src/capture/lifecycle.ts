@@ -423,6 +423,7 @@ async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, loca
     const f = await remote.fetch(etlPath, localEtl, { timeoutMs: fetchTimeoutMs(o.maxSizeMB) });
     rec.ok = true;
     record.fetched = { bytes: f.bytes, sha256: f.sha256 };
+    if (f.remoteCopyKept) run.warn(`the verified copy is here, but ${f.remoteCopyKept}`);
   } catch (e) {
     rec.error = (e as Error).message;
     record.warnings.push((e as Error).message);
@@ -483,6 +484,7 @@ async function stopAndRemove(run: Run, backend: Exclude<Backend, 'auto'>, sessio
     try {
       const r = await ctx.runner.run(s);
       rec.ok = r.ok;
+      rec.durationMs = Date.now() - t0;
       const gone = r.ok ? stoppedFromResult(run, backend, session, r) : undefined;
       if (r.ok && gone !== false) return { sessionRemoved: true, detail: `${backend} session stopped and removed${gone === undefined ? ' (the host cannot list ETW sessions to confirm)' : ''}` };
       last = r.ok ? 'the session is still there after the stop' : r.error?.message ?? 'failed';

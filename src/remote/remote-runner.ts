@@ -11,9 +11,16 @@ import { RemoteError } from '../util/errors.js';
 import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, type Credential, type RemoteTarget } from './remote-steps.js';
 import { parseEnvelope, type PsRunner, type StepResult } from './runner.js';
 
+export interface FetchResult {
+  bytes: number;
+  sha256: string;
+  /** The verified copy is here; the host's copy could not be removed (said why). */
+  remoteCopyKept?: string;
+}
+
 export interface FetchingRunner extends PsRunner {
   /** Copies a file from the host, verifies it, removes the remote copy. */
-  fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<{ bytes: number; sha256: string }>;
+  fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<FetchResult>;
   /** Folder on the host where captures are written. */
   readonly remoteDir: string;
 }
@@ -28,8 +35,17 @@ export async function sha256File(path: string): Promise<{ hash: string; bytes: n
   return { hash: h.digest('hex').toUpperCase(), bytes };
 }
 
-/** Remedies for the usual remoting failures (windows-capture.md 5.5). */
+/** Output lines that are not the step's JSON envelope (terminal sequences removed). */
+export function strayLines(raw: string): string {
+  return raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('{')).join('; ').slice(0, 400);
+}
+
+/** Remedies for the usual remoting failures (windows-capture.md 5.5; SSH: what ssh itself says). */
 export function remoteRemedy(message: string): string | undefined {
+  if (/Permission denied \(publickey|Permission denied, please try again/i.test(message)) return 'the SSH key was refused: check --user and --key, and that the public key is in the host\'s authorized_keys (administrators_authorized_keys for an administrator on Windows)';
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(message)) return 'the host\'s SSH key is not known (or changed): connect once with ssh to accept it, or add it to known_hosts';
+  if (/Connection refused|No route to host|Connection timed out|Could not resolve hostname|Name or service not known/i.test(message)) return 'sshd is not reachable on that host and port: start the OpenSSH server (Start-Service sshd), open TCP 22 (or --port), check the name';
+  if (/subsystem request failed|transport process has abruptly terminated/i.test(message)) return 'SSH reached the host but PowerShell did not start: register pwsh as the powershell subsystem in sshd_config (Subsystem powershell c:/progra~1/powershell/7/pwsh.exe -sshs -NoLogo) and restart sshd';
   if (/WinRM cannot complete|cannot connect|failed to connect|No such host|unreachable/i.test(message)) return 'WinRM is not enabled or not reachable: run Enable-PSRemoting -Force on the host, open TCP 5985/5986, check the name';
   if (/Access is denied/i.test(message)) return 'the account is not an administrator on the host (or UAC remote restrictions apply): use --credential with an admin account';
   if (/TrustedHosts|HTTPS transport must be used/i.test(message)) return 'for IP addresses or workgroup hosts use --use-ssl, or add the host to WSMan:\\localhost\\Client\\TrustedHosts';
@@ -72,7 +88,10 @@ export class RemoteRunner implements FetchingRunner {
     if (this.connected) return;
     const r = await this.control(openSessionStep(this.target, this.credential));
     if (!r.ok) {
-      const msg = `cannot open a PowerShell session to ${this.target.host}: ${r.error?.message ?? 'unknown error'}`;
+      // Over SSH the error record only says the transport ended; ssh's own reason ("Permission
+      // denied (publickey)", "Connection refused") reaches the controller's stdout as a stray line.
+      const said = strayLines(r.raw ?? '');
+      const msg = `cannot open a PowerShell session to ${this.target.host}: ${r.error?.message ?? 'unknown error'}${said ? ` (${said})` : ''}`;
       throw new RemoteError(msg, { host: this.target.host, hint: remoteRemedy(msg) });
     }
     this.connected = true;
@@ -107,15 +126,22 @@ export class RemoteRunner implements FetchingRunner {
     return env;
   }
 
-  async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<{ bytes: number; sha256: string }> {
+  async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<FetchResult> {
     await this.connect();
     const r = await this.control(fetchFileStep(remotePath, localPath, opts.timeoutMs));
     if (!r.ok) throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
     const remoteHash = (remoteStrings(r.result['remoteHash'])[0] ?? '').toUpperCase();
     const local = await sha256File(localPath);
     if (!remoteHash || remoteHash !== local.hash) throw new RemoteError(`the copy of ${remotePath} from ${this.target.host} does not match (sha256 ${local.hash} vs ${remoteHash}); the remote file was kept`, { host: this.target.host, hint: remoteRemedy('hash') });
-    await this.control(removeRemoteFileStep(remotePath));
-    return { bytes: local.bytes, sha256: local.hash };
+    // The capture is safe here now: a host copy that cannot be removed is a warning, not a failure.
+    let kept: string | undefined;
+    try {
+      const rm = await this.control(removeRemoteFileStep(remotePath));
+      if (!rm.ok) kept = rm.error?.message ?? 'failed';
+    } catch (e) {
+      kept = (e as Error).message;
+    }
+    return { bytes: local.bytes, sha256: local.hash, ...(kept !== undefined ? { remoteCopyKept: `${remotePath} stays on ${this.target.host}: ${kept}` } : {}) };
   }
 
   async dispose(): Promise<void> {

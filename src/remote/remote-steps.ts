@@ -87,6 +87,7 @@ export function removeRemoteFileStep(remotePath: string): Step {
   return {
     name: 'remove-remote-copy',
     description: `remove ${remotePath} from the remote host after the copy was verified`,
+    timeoutMs: 60_000,
     statements: [stmt(cmd('Invoke-Command').param('Session', raw('$global:WnvcapSession')).param('ScriptBlock', raw('{ param($p) Remove-Item -LiteralPath $p -Force }')).param('ArgumentList', [remotePath]))],
   };
 }

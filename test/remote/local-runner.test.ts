@@ -1,0 +1,26 @@
+/** Which PowerShell the runner starts (defect 5), and the timeouts it gives steps (defect 8). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fetchTimeoutMs } from '../../src/capture/lifecycle.js';
+import { findPowerShell, timeoutScale } from '../../src/remote/local-runner.js';
+
+test('defect 5: pwsh is found on PATH (MSIX/Store, Linux), then in Program Files, then Windows PowerShell 5.1; WNVCAP_PWSH wins', () => {
+  const has = (files: string[]) => (p: string): boolean => files.includes(p);
+  const winEnv = { PATH: 'C:\\Windows\\system32;C:\\Users\\op\\AppData\\Local\\Microsoft\\WindowsApps', PATHEXT: '.COM;.EXE', ProgramFiles: 'C:\\Program Files', SystemRoot: 'C:\\Windows' };
+  assert.deepEqual(findPowerShell(winEnv, 'win32', has(['C:\\Users\\op\\AppData\\Local\\Microsoft\\WindowsApps\\pwsh.exe', 'C:\\Program Files\\PowerShell\\7\\pwsh.exe'])),
+    { path: 'C:\\Users\\op\\AppData\\Local\\Microsoft\\WindowsApps\\pwsh.exe', edition: 'pwsh' }, 'the Store install on PATH');
+  assert.deepEqual(findPowerShell(winEnv, 'win32', has(['C:\\Program Files\\PowerShell\\7\\pwsh.exe'])), { path: 'C:\\Program Files\\PowerShell\\7\\pwsh.exe', edition: 'pwsh' });
+  assert.deepEqual(findPowerShell(winEnv, 'win32', has([])), { path: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', edition: 'powershell' });
+  assert.deepEqual(findPowerShell({ PATH: '/usr/bin:/opt/microsoft/powershell/7' }, 'linux', has(['/opt/microsoft/powershell/7/pwsh'])), { path: '/opt/microsoft/powershell/7/pwsh', edition: 'pwsh' });
+  assert.equal(findPowerShell({ PATH: '/usr/bin' }, 'linux', has([])), undefined, 'no PowerShell on Linux: none');
+  assert.deepEqual(findPowerShell({ ...winEnv, WNVCAP_PWSH: 'D:\\tools\\powershell.exe' }, 'win32', has([])), { path: 'D:\\tools\\powershell.exe', edition: 'powershell' });
+});
+
+test('defect 8: the copy back gets 1 s per MB of the size cap, 10 minutes at least; WNVCAP_TIMEOUT_SCALE multiplies step timeouts', () => {
+  assert.equal(fetchTimeoutMs(64), 600_000);
+  assert.equal(fetchTimeoutMs(512), 632_000);
+  assert.equal(fetchTimeoutMs(4096), 4_216_000, 'a 4 GB capture at 1 MB/s');
+  assert.equal(timeoutScale({}), 1);
+  assert.equal(timeoutScale({ WNVCAP_TIMEOUT_SCALE: '3' }), 3);
+  assert.equal(timeoutScale({ WNVCAP_TIMEOUT_SCALE: 'fast' }), 1);
+});
