@@ -261,8 +261,8 @@ async function snapshot(run: Run, pre: Preflight): Promise<void> {
 async function startSession(run: Run, o: CaptureOptions, pre: Preflight, backend: Exclude<Backend, 'auto'>, session: string, etlPath: string): Promise<void> {
   if (backend === 'netevent') {
     const available = { vmSwitchProvider: has(pre, 'Add-NetEventVmSwitchProvider'), vfpProvider: has(pre, 'Add-NetEventVFPProvider') };
-    const r = await run.step(startStep(session, etlPath, o, available));
-    for (const p of genericProviders(o, available)) if (new ResultReader('start', run.ctx.runner.host, r).list(`provider:${p.name}`).length === 0) run.warn(`provider ${p.name} could not be added on this host`);
+    const rd = new ResultReader('start', run.ctx.runner.host, await run.step(startStep(session, etlPath, o, available)));
+    for (const p of genericProviders(o, available)) if (rd.list(`provider:${p.name}`).length === 0) run.warn(`provider ${p.name} could not be added on this host`);
     if (o.vmSwitchProvider && !available.vmSwitchProvider) run.warn('the VmSwitch provider cmdlet needs Server 2022 or later: not added');
     if (o.vfpProvider && !available.vfpProvider) run.warn('the VFP provider cmdlet needs Server 2022 or later: not added');
   } else {

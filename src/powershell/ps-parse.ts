@@ -1,8 +1,8 @@
 /**
  * Reads PowerShell text back with the tree-sitter PowerShell grammar: syntax errors, and every
  * command with its parameters and literal argument values. Used to check each generated script
- * against the cmdlet schema (tests) and by the simulated host, which executes exactly what the
- * grammar parses.
+ * against the cmdlet schema and the 5.1 rules (tests), and by the simulated fleet's remoting
+ * side (the simulated host itself runs the typed steps).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -41,24 +41,10 @@ export interface ParsedCommand {
   text: string;
 }
 
-export interface ParsedStatement {
-  /** `$r['key'] = @(...)` */
-  resultKey?: string;
-  /** `$name = ...` (a variable the script uses later, e.g. a scheduled task action). */
-  variable?: string;
-  /** The assigned value's text when it runs no command (an expression such as $env:COMPUTERNAME). */
-  expression?: string;
-  commands: ParsedCommand[];
-  /** Followed by `if ($LASTEXITCODE -ne 0) { throw ... }`. */
-  exitChecked: boolean;
-}
-
 export interface ParsedScript {
   hasError: boolean;
   errors: string[];
   commands: ParsedCommand[];
-  /** Statements inside the step's try block (or the top level when there is none). */
-  statements: ParsedStatement[];
 }
 
 interface TreeSitterParser {
@@ -205,56 +191,22 @@ function collectErrors(n: Node, out: string[]): void {
   for (const c of n.children) if (c.hasError || c.isMissing || c.type === 'ERROR') collectErrors(c, out);
 }
 
-function statementOf(p: Node): ParsedStatement | undefined {
-  const commands: ParsedCommand[] = [];
-  let resultKey: string | undefined;
-  const assign = p.namedChildren.find((c) => c.type === 'assignment_expression');
-  if (assign) {
-    const left = assign.namedChildren.find((c) => c.type === 'left_assignment_expression');
-    const m = /^\$r\[(.*)\]$/s.exec(left?.text ?? '');
-    if (!m) {
-      // $out = ..., preferences: wrapper plumbing; $name = <command>: a variable for later commands.
-      const v = /^\$((?:global:)?[A-Za-z][A-Za-z0-9]*)$/.exec(left?.text ?? '');
-      const cmds: ParsedCommand[] = [];
-      collectCommands(p, cmds);
-      if (!v || cmds.length === 0 || ['out', 'r'].includes(v[1]!)) return undefined;
-      return { variable: v[1]!, commands: cmds, exitChecked: false };
-    }
-    const k = m[1]!.trim();
-    resultKey = k.startsWith("'") && k.endsWith("'") ? unquote(k) : k;
-  }
-  collectCommands(p, commands);
-  if (commands.length === 0) {
-    if (resultKey === undefined) return undefined;
-    const value = assign?.namedChildren.find((c) => c.type === 'pipeline')?.text ?? '';
-    return { resultKey, expression: value.replace(/^@\(([\s\S]*)\)$/, '$1'), commands, exitChecked: false };
-  }
-  return { ...(resultKey !== undefined ? { resultKey } : {}), commands, exitChecked: false };
+/**
+ * The syntax tree of a script, for checks that need more than the commands (the Windows
+ * PowerShell 5.1 rules in the tests). Its node type is tree-sitter's; callers describe the part
+ * they read.
+ */
+export function parsePowerShellTree(text: string): unknown {
+  return getParser().parse(text).rootNode;
 }
 
 export function parsePowerShell(text: string): ParsedScript {
-  const tree = getParser().parse(text);
-  const root = tree.rootNode;
+  const root = getParser().parse(text).rootNode;
   const errors: string[] = [];
   if (root.hasError) collectErrors(root, errors);
   const commands: ParsedCommand[] = [];
   collectCommands(root, commands);
-  const top = root.namedChildren.find((c) => c.type === 'statement_list');
-  const tryNode = top?.namedChildren.find((c) => c.type === 'try_statement');
-  const block = tryNode?.namedChildren.find((c) => c.type === 'statement_block');
-  const list = tryNode ? block?.namedChildren.find((c) => c.type === 'statement_list') : top;
-  const statements: ParsedStatement[] = [];
-  for (const s of list?.namedChildren ?? []) {
-    if (s.type === 'if_statement') {
-      const last = statements[statements.length - 1];
-      if (last && /\$LASTEXITCODE/i.test(s.text)) last.exitChecked = true;
-      continue;
-    }
-    if (s.type !== 'pipeline') continue;
-    const st = statementOf(s);
-    if (st) statements.push(st);
-  }
-  return { hasError: root.hasError || errors.length > 0, errors, commands, statements };
+  return { hasError: root.hasError || errors.length > 0, errors, commands };
 }
 
 export function argText(v: ArgValue | undefined): string | undefined {

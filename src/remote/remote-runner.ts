@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import type { Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, type Credential, type RemoteTarget } from './remote-steps.js';
-import { parseEnvelope, type PsRunner, type StepResult } from './runner.js';
+import { parseEnvelope, stripTerminalSequences, type PsRunner, type StepResult } from './runner.js';
 
 export interface FetchResult {
   bytes: number;
@@ -37,7 +37,7 @@ export async function sha256File(path: string): Promise<{ hash: string; bytes: n
 
 /** Output lines that are not the step's JSON envelope (terminal sequences removed). */
 export function strayLines(raw: string): string {
-  return raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('{')).join('; ').slice(0, 400);
+  return stripTerminalSequences(raw).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('{')).join('; ').slice(0, 400);
 }
 
 /** Remedies for the usual remoting failures (windows-capture.md 5.5; SSH: what ssh itself says). */

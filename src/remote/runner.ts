@@ -26,10 +26,14 @@ export interface PsRunner {
   dispose(): Promise<void>;
 }
 
+/** .NET on a Unix console may write terminal mode sequences (ESC [ ? 1 h) around the output. */
+export function stripTerminalSequences(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}
+
 /** Parses the envelope a step prints (the last JSON object line of its output). */
 export function parseEnvelope(text: string): StepResult | undefined {
-  // .NET on a Unix console may write terminal mode sequences (ESC [ ? 1 h) around the output.
-  const t = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim();
+  const t = stripTerminalSequences(text).trim();
   const start = t.lastIndexOf('\n{') >= 0 ? t.lastIndexOf('\n{') + 1 : t.indexOf('{');
   if (start < 0) return undefined;
   try {

@@ -9,7 +9,8 @@
  *   host.executed();   // what the scripts called, with the bound parameters
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { containerHostCapture, containerHostSnapshot } from '../../src/sim/container-host.js';
@@ -141,47 +142,12 @@ function psHomeOf(pwsh: string): string {
   return h;
 }
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** The lock protocol FakeWindows.Core and bin/fake-native.cjs use. */
-function withLock<T>(file: string, fn: () => T): T {
-  const lock = `${file}.lock`;
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 10000) {
-          unlinkSync(lock);
-          continue;
-        }
-      } catch {
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`fake-windows: the state lock ${lock} was held for 30 s`);
-      sleepMs(5);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    try {
-      unlinkSync(lock);
-    } catch {
-      // gone already
-    }
-  }
-}
-
-function writeState(file: string, s: FakeState): void {
-  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(s));
-  renameSync(`${file}.${process.pid}.tmp`, file);
-}
+/** The state-file lock protocol (and atomic write) FakeWindows.Core and the fake natives use: one copy, in bin/fake-native.cjs. */
+const native = createRequire(import.meta.url)('./bin/fake-native.cjs') as {
+  withLock<T>(file: string, fn: () => T): T;
+  writeState(file: string, s: unknown): void;
+};
+const { withLock, writeState } = native;
 
 /** A fake Windows host of this type in a fresh temp dir (the generated modules are cached). */
 export async function createFakeHost(type: HostType, options: FakeHostOptions = {}): Promise<FakeHost> {

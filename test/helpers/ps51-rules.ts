@@ -8,9 +8,7 @@
  *   checkPs51(renderStep(step), { proven: ['New-NetEventSession', ...] })
  *     -> [{ rule: 'R1', line: 12, text: "& 'pktmon.exe' 'status'", message: '...', embedded: false }]
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { evaluate } from '../../src/powershell/ps-parse.js';
+import { evaluate, parsePowerShellTree } from '../../src/powershell/ps-parse.js';
 
 export const PS51_RULES = {
   R1: 'native call: inside & { $ErrorActionPreference = \'Continue\'; ... } and with 2>&1',
@@ -60,23 +58,9 @@ interface TsNode {
   startPosition: { row: number; column: number };
 }
 
-interface TsParser {
-  setLanguage(l: unknown): void;
-  parse(text: string): { rootNode: TsNode };
-}
-
-let parser: TsParser | undefined;
-
-function getParser(): TsParser {
-  if (parser) return parser;
-  const req = createRequire(import.meta.url);
-  const p = new (req('tree-sitter') as new () => TsParser)();
-  // tree-sitter-powershell's entry point is an ES module with top-level await: load its binding directly.
-  const grammarDir = dirname(req.resolve('tree-sitter-powershell/package.json'));
-  const gyp = createRequire(join(grammarDir, 'package.json'))('node-gyp-build') as (dir: string) => unknown;
-  p.setLanguage(gyp(grammarDir));
-  parser = p;
-  return p;
+/** The tree of src/powershell/ps-parse.ts's own parser (one grammar loader in the project). */
+function parseTree(text: string): TsNode {
+  return parsePowerShellTree(text) as TsNode;
 }
 
 function* descendants(n: TsNode): Generator<TsNode> {
@@ -250,7 +234,7 @@ export function checkPs51(scriptText: string, opts: Ps51Options = {}): Ps51Viola
 }
 
 function checkText(text: string, rowOffset: number, embedded: boolean, proven: Set<string>, out: Ps51Violation[]): void {
-  const root = getParser().parse(text).rootNode;
+  const root = parseTree(text);
   const commands = [...descendants(root)].filter((n) => n.type === 'command').map(readCommand);
   const ctx: Ctx = { root, text, rowOffset, embedded, proven, commands, out };
   for (const rule of [checkNativeCalls, checkInvokeCommandOutput, checkPs7Syntax, checkConvertToJson, checkEnumsAndDates, checkEncoding, checkOptionalCommands, checkStartSleep, checkErrorPreference, checkStaticNew]) rule(ctx);

@@ -120,4 +120,4 @@ function inventory(s) {
   return JSON.parse(fs.readFileSync(s.inventory, 'utf8'));
 }
 
-module.exports = { CRLF, run, hostPath, parentExists, writeEtl, inventory };
+module.exports = { CRLF, run, hostPath, parentExists, writeEtl, inventory, withLock, writeState };
