@@ -25,12 +25,13 @@ if (files.length === 0) {
 
 const hasPwsh = (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, process.platform === 'win32' ? 'pwsh.exe' : 'pwsh')));
 const tallyFile = join('test-output', 'pwsh-tally.jsonl');
-if (suite === 'pwsh') rmSync(tallyFile, { force: true });
+const sshTallyFile = join('test-output', 'ssh-tally.jsonl');
+if (suite === 'pwsh') for (const f of [tallyFile, sshTallyFile]) rmSync(f, { force: true });
 
 // The real-PowerShell files spend most of their time waiting (step timeouts, pwsh start-up: about
-// a quarter of the wall time is CPU), so four run at once, the long fault files first.
+// a quarter of the wall time is CPU), so four run at once, the long fault and SSH files first.
 const concurrency = suite === 'pwsh' ? 4 : 2;
-if (suite === 'pwsh') files.sort((a, b) => Number(/faults/.test(b)) - Number(/faults/.test(a)));
+if (suite === 'pwsh') files.sort((a, b) => Number(/faults|ssh/.test(b)) - Number(/faults|ssh/.test(a)));
 const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...process.argv.slice(3), ...files];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 
@@ -45,5 +46,12 @@ if (suite === 'pwsh' && existsSync(tallyFile)) {
   const scripts = rows.reduce((a, x) => a + x.scripts, 0);
   const hosts = new Set(rows.filter((x) => x.scripts > 0).map((x) => x.host));
   console.log(`real PowerShell: ${scripts} wnvcap scripts ran in pwsh on ${hosts.size} fake Windows host types (${[...hosts].sort().join(', ')})`);
+}
+if (suite === 'pwsh') {
+  // Written by test-pwsh/ssh-fleet.test.ts: the hosts each run reached over SSH, the failure kinds it proved.
+  const rows = existsSync(sshTallyFile) ? readFileSync(sshTallyFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const reached = rows.reduce((a, x) => a + x.reached.length, 0);
+  const kinds = [...new Set(rows.flatMap((x) => x.failureKinds))];
+  console.log(`remoting over SSH: ${reached} hosts reached (real sshd, New-PSSession -HostName) in ${rows.length} fleet runs; ${kinds.length} failure kinds exercised (${kinds.join(', ')})`);
 }
 process.exit(r.status ?? 1);

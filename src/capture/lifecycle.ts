@@ -7,7 +7,7 @@
  * wnvcap.log, capture.pcapng and the report (text and HTML).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import winston, { type Logger } from 'winston';
 import { analyzeCapture } from '../analysis/run-analysis.js';
@@ -409,10 +409,16 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
   return { runDir, record, exitCode };
 }
 
-/** Copy-Item -FromSession runs at a few MB/s: allow 1 s per MB of the size cap, 10 minutes at least. */
+/**
+ * Copy-Item -FromSession is CPU-bound at a few MB/s, shared by the copies in flight (about 9 MB/s
+ * in all on 2 cores: scripts/bench/RESULTS.md): a copy may take 10 s per MB of the size cap (an
+ * hour at least), and is stopped sooner once nothing arrives for FETCH_IDLE_MS.
+ */
 export function fetchTimeoutMs(maxSizeMB: number): number {
-  return Math.max(600_000, 120_000 + maxSizeMB * 1000);
+  return Math.max(3_600_000, 120_000 + maxSizeMB * 10_000);
 }
+
+export const FETCH_IDLE_MS = 120_000;
 
 async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, localEtl: string, o: CaptureOptions, exitCode: number): Promise<number> {
   const { record } = run;
@@ -420,13 +426,18 @@ async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, loca
   const rec: StepRecord = { name: 'fetch', description: `copy ${etlPath} from ${run.ctx.runner.host}`, startedAt: new Date(t0).toISOString(), durationMs: 0, ok: false };
   record.steps.push(rec);
   try {
-    const f = await remote.fetch(etlPath, localEtl, { timeoutMs: fetchTimeoutMs(o.maxSizeMB) });
+    const f = await remote.fetch(etlPath, localEtl, { timeoutMs: fetchTimeoutMs(o.maxSizeMB), idleMs: FETCH_IDLE_MS });
     rec.ok = true;
     record.fetched = { bytes: f.bytes, sha256: f.sha256 };
     if (f.remoteCopyKept) run.warn(`the verified copy is here, but ${f.remoteCopyKept}`);
   } catch (e) {
     rec.error = (e as Error).message;
     record.warnings.push((e as Error).message);
+    // A copy cut short or damaged is kept apart, never decoded as the capture (the host keeps its file).
+    if (await rename(localEtl, `${localEtl}.partial`).then(() => true, () => false)) {
+      record.files['partial'] = 'capture.etl.partial';
+      record.warnings.push(`what arrived of the copy is kept as capture.etl.partial; the capture itself stays on ${run.ctx.runner.host} at ${etlPath}`);
+    }
     if (record.outcome === 'running') record.outcome = 'failed';
     record.error ??= { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
     if (exitCode === 0) exitCode = 4;

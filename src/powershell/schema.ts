@@ -51,6 +51,8 @@ export const NATIVE: Readonly<Record<string, { verbs: readonly string[] }>> = {
   'pktmon.exe': { verbs: ['start', 'stop', 'status', 'list', 'counters', 'filter', 'reset', 'help'] },
   'netsh.exe': { verbs: ['trace'] },
   'docker.exe': { verbs: ['network'] },
+  // OpenSSH's client, only to print how it resolves a host (-G: configuration only, no connection).
+  ssh: { verbs: ['-G'] },
 };
 
 const ERROR_ACTIONS = ['SilentlyContinue', 'Stop', 'Continue', 'Ignore', 'Inquire', 'Suspend', 'Break'];

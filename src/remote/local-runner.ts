@@ -60,8 +60,8 @@ export function findPowerShell(env: Env, platform: NodeJS.Platform, exists: (p: 
   return { path: winps, edition: 'powershell' };
 }
 
-const SETSID = ['/usr/bin/setsid', '/bin/setsid'];
-const UTF8_OUTPUT = '[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false; $OutputEncoding = New-Object System.Text.UTF8Encoding $false';
+export const SETSID = ['/usr/bin/setsid', '/bin/setsid'];
+export const UTF8_OUTPUT = '[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false; $OutputEncoding = New-Object System.Text.UTF8Encoding $false';
 const FLAGS = { '-NoProfile': true, '-NonInteractive': true, '-ExecutionPolicy': 'Bypass' } as const;
 
 /** How node-powershell is told to start PowerShell: under setsid where there is one. */
@@ -73,7 +73,7 @@ function launch(exe: PowerShellExecutable, platform: NodeJS.Platform): { executa
 }
 
 /** Under setsid the child leads its own process group: kill the group; on Windows, taskkill /T. */
-function killTree(pid: number | undefined): void {
+export function killTree(pid: number | undefined): void {
   if (!pid) return;
   try {
     if (process.platform === 'win32') spawnSync('taskkill', ['/PID', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });

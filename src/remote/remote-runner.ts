@@ -1,14 +1,15 @@
 /**
- * A PsRunner for another host: each capture step goes through the controller's PowerShell (one
- * long-lived process per host, so the remoting session survives between steps) into
+ * A PsRunner for another host: each capture step goes through the controller (controller.ts: one
+ * local PowerShell for every host of a run, which keeps the remoting sessions between steps) into
  * Invoke-Command on the target. fetch() copies a file back, checks its SHA-256 against the
  * remote hash, and only then removes the remote copy.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
-import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, type Credential, type RemoteTarget } from './remote-steps.js';
+import type { JobOptions, SessionController } from './controller.js';
+import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, sshConfigStep, type RemoteTarget } from './remote-steps.js';
 import { parseEnvelope, stripTerminalSequences, type PsRunner, type StepResult } from './runner.js';
 
 export interface FetchResult {
@@ -19,8 +20,11 @@ export interface FetchResult {
 }
 
 export interface FetchingRunner extends PsRunner {
-  /** Copies a file from the host, verifies it, removes the remote copy. */
-  fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<FetchResult>;
+  /**
+   * Copies a file from the host, verifies it, removes the remote copy. timeoutMs caps the copy;
+   * idleMs stops it earlier once the local file stops growing (a stalled transfer).
+   */
+  fetch(remotePath: string, localPath: string, opts: { timeoutMs: number; idleMs?: number }): Promise<FetchResult>;
   /** Folder on the host where captures are written. */
   readonly remoteDir: string;
 }
@@ -72,52 +76,77 @@ export function remoteStrings(v: unknown): string[] {
 
 export class RemoteRunner implements FetchingRunner {
   readonly simulated = false;
-  private connected = false;
+  /** The controller generation this host's session lives in (undefined: not connected). */
+  private connectedIn: number | undefined;
+
+  /**
+   * @param key the host's entry in the controller's session table (unique in a run)
+   * @param withCredential WinRM: use the credential the controller holds (--credential)
+   */
   constructor(
-    private readonly controller: PsRunner,
+    private readonly controller: SessionController,
     private readonly target: RemoteTarget,
-    private readonly credential: Credential | undefined,
     readonly remoteDir = 'C:\\ProgramData\\wnvcap\\runs',
-  ) {}
+    private readonly key = target.host,
+    private readonly withCredential = false,
+  ) {
+    controller.retain();
+  }
 
   get host(): string {
     return this.target.host;
   }
 
+  private get connected(): boolean {
+    return this.connectedIn === this.controller.generation;
+  }
+
   private async connect(): Promise<void> {
     if (this.connected) return;
-    const r = await this.control(openSessionStep(this.target, this.credential));
+    const mark = this.controller.strayMark();
+    const r = await this.controller.run(openSessionStep(this.target, this.key, this.withCredential));
     if (!r.ok) {
       // Over SSH the error record only says the transport ended; ssh's own reason ("Permission
-      // denied (publickey)", "Connection refused") reaches the controller's stdout as a stray line.
-      const said = strayLines(r.raw ?? '');
+      // denied (publickey)", "Connection refused") reaches the controller's output, naming the
+      // address ssh resolved: find this host's lines there.
+      const said = (await this.sshSaid(mark)).join('; ');
       const msg = `cannot open a PowerShell session to ${this.target.host}: ${r.error?.message ?? 'unknown error'}${said ? ` (${said})` : ''}`;
       throw new RemoteError(msg, { host: this.target.host, hint: remoteRemedy(msg) });
     }
-    this.connected = true;
+    this.connectedIn = this.controller.generation;
   }
 
-  /**
-   * Runs on the controller. When the controller's PowerShell dies or times out, its remoting
-   * session dies with it: the next step opens a new one (the capture session on the host lives on
-   * and is stopped by name).
-   */
-  private async control(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+  private async sshSaid(mark: number): Promise<string[]> {
+    if (this.target.transport !== 'ssh') return [];
+    const names = [this.target.host];
+    try {
+      const r = await this.controller.run(sshConfigStep(this.target));
+      const config = r.ok && Array.isArray(r.result['config']) ? (r.result['config'] as unknown[]).map(String) : [];
+      const hostname = config.map((l) => /^hostname\s+(\S+)/i.exec(l)?.[1]).find(Boolean);
+      if (hostname) names.push(hostname);
+    } catch {
+      // the controller's own words are still searched for the name given
+    }
+    return this.controller.said(names, mark);
+  }
+
+  /** A step through the controller; a failed controller means a lost session (the next step reconnects). */
+  private async control(step: Step, opts: JobOptions = {}): Promise<StepResult> {
     try {
       return await this.controller.run(step, opts);
     } catch (e) {
-      this.connected = false;
+      this.connectedIn = undefined;
       throw e;
     }
   }
 
   async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
     await this.connect();
-    const r = await this.control(remoteInvokeStep(step), opts);
+    const r = await this.control(remoteInvokeStep(this.key, step), opts);
     if (!r.ok) {
       // Invoke-Command itself failed (the remote script's own errors come back inside its envelope):
       // the remoting session is broken or gone; the next step reconnects.
-      this.connected = false;
+      this.connectedIn = undefined;
       return r;
     }
     const text = remoteStrings(r.result['remote']).join('\n');
@@ -126,17 +155,21 @@ export class RemoteRunner implements FetchingRunner {
     return env;
   }
 
-  async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number }): Promise<FetchResult> {
+  async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number; idleMs?: number }): Promise<FetchResult> {
     await this.connect();
-    const r = await this.control(fetchFileStep(remotePath, localPath, opts.timeoutMs));
-    if (!r.ok) throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
+    const size = (): number => { try { return statSync(localPath).size; } catch { return -1; } };
+    const r = await this.control(fetchFileStep(this.key, remotePath, localPath, opts.timeoutMs), { timeoutMs: opts.timeoutMs, progress: size, ...(opts.idleMs ? { idleMs: opts.idleMs } : {}) });
+    if (!r.ok) {
+      this.connectedIn = undefined;
+      throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
+    }
     const remoteHash = (remoteStrings(r.result['remoteHash'])[0] ?? '').toUpperCase();
     const local = await sha256File(localPath);
     if (!remoteHash || remoteHash !== local.hash) throw new RemoteError(`the copy of ${remotePath} from ${this.target.host} does not match (sha256 ${local.hash} vs ${remoteHash}); the remote file was kept`, { host: this.target.host, hint: remoteRemedy('hash') });
     // The capture is safe here now: a host copy that cannot be removed is a warning, not a failure.
     let kept: string | undefined;
     try {
-      const rm = await this.control(removeRemoteFileStep(remotePath));
+      const rm = await this.control(removeRemoteFileStep(this.key, remotePath));
       if (!rm.ok) kept = rm.error?.message ?? 'failed';
     } catch (e) {
       kept = (e as Error).message;
@@ -147,11 +180,11 @@ export class RemoteRunner implements FetchingRunner {
   async dispose(): Promise<void> {
     if (this.connected) {
       try {
-        await this.controller.run(closeSessionStep());
+        await this.controller.run(closeSessionStep(this.key));
       } catch {
         // the controller may be gone
       }
     }
-    await this.controller.dispose();
+    await this.controller.release();
   }
 }

@@ -17,9 +17,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { argList, argText, parsePowerShell, type ParsedCommand } from '../powershell/ps-parse.js';
 import { renderStep, type Step } from '../powershell/script.js';
+import type { SessionController } from '../remote/controller.js';
 import { RemoteRunner, type FetchingRunner } from '../remote/remote-runner.js';
 import type { Credential, RemoteTarget } from '../remote/remote-steps.js';
-import type { PsRunner, StepResult } from '../remote/runner.js';
+import type { StepResult } from '../remote/runner.js';
 import { SimHost, type SimSession } from './sim-host.js';
 
 export interface SimHostBehaviour {
@@ -65,8 +66,9 @@ function param(c: ParsedCommand | undefined, name: string): string | undefined {
 }
 
 /** The agent's PowerShell as the remoting wrapper scripts see it, with one simulated host behind it. */
-class SimRemotingShell implements PsRunner {
+class SimRemotingShell implements SessionController {
   readonly simulated = true;
+  readonly generation = 0;
   private open = false;
   /** The capture step RemoteRunner is about to wrap (its wrapper must carry this step's script). */
   private pending: Step | undefined;
@@ -126,7 +128,17 @@ class SimRemotingShell implements PsRunner {
     return { ok: true, result: { remoteHash: [hash] } };
   }
 
-  async dispose(): Promise<void> {}
+  strayMark(): number {
+    return 0;
+  }
+
+  said(): string[] {
+    return [];
+  }
+
+  retain(): void {}
+
+  async release(): Promise<void> {}
 }
 
 export class SimRemoteHost implements FetchingRunner {
@@ -145,7 +157,7 @@ export class SimRemoteHost implements FetchingRunner {
       : [];
     this.sim = new SimHost({ state: { host: target.host.toUpperCase(), sessions: foreign } });
     this.shell = new SimRemotingShell(target.host, behaviour, this.sim, this.wrapperScripts);
-    this.runner = new RemoteRunner(this.shell, target, credential, this.remoteDir);
+    this.runner = new RemoteRunner(this.shell, target, this.remoteDir, target.host, credential !== undefined);
   }
 
   get host(): string {

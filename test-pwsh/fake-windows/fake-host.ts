@@ -36,6 +36,8 @@ export interface FakeHostOptions {
   foreignSession?: { name: string; status: 'Running' | 'NotRunning'; localFilePath: string };
   /** pktmon is already capturing (someone else's capture). */
   pktmonRunning?: boolean;
+  /** A slow host: every cmdlet and program answers this many ms later (then works). */
+  slowMs?: number;
 }
 
 export interface FakeProvider {
@@ -105,6 +107,7 @@ export interface FakeState {
   netsh: { running: boolean; sessionName?: string | null; traceFile?: string; args?: string[] };
   tasks: FakeTask[];
   faults: FakeFault[];
+  slowMs: number;
   /** Calls per command (lower case), across processes. */
   counts: Record<string, number>;
   executed: Array<{ command: string; params: Record<string, unknown> }>;
@@ -173,7 +176,7 @@ export async function createFakeHost(type: HostType, options: FakeHostOptions = 
       targets: [],
     }] : [],
     pktmon: options.pktmonRunning ? { running: true, fileName: join(dir, 'PktMon.etl'), logMode: 'circular', filters: [] } : { running: false, filters: [] },
-    netsh: { running: false }, tasks: [], faults: options.faults ?? [], counts: {}, executed: [],
+    netsh: { running: false }, tasks: [], faults: options.faults ?? [], slowMs: options.slowMs ?? 0, counts: {}, executed: [],
   };
   const stateFile = join(dir, 'state.json');
   writeState(stateFile, state);

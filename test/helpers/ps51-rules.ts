@@ -241,13 +241,14 @@ function checkText(text: string, rowOffset: number, embedded: boolean, proven: S
   for (const e of embeddedScripts(root)) checkText(e.text, rowOffset + e.row, true, proven, out);
 }
 
-/** `[scriptblock]::Create('<literal>')`: the script a remote step sends (remote-steps.ts). */
+/** `[scriptblock]::Create('<literal>')`: the script a remote step sends (remote-steps.ts); `.AddScript('<literal>')`: a controller job (session-pool.ts). */
 function embeddedScripts(root: TsNode): Array<{ text: string; row: number }> {
   const found: Array<{ text: string; row: number }> = [];
   for (const n of descendants(root)) {
     if (n.type !== 'invokation_expression') continue;
     const [type, member] = [n.namedChildren.find((c) => c.type === 'type_literal'), n.namedChildren.find((c) => c.type === 'member_name')];
-    if (!/^\[(System\.Management\.Automation\.)?scriptblock\]$/i.test(type?.text ?? '') || !/^create$/i.test(member?.text ?? '')) continue;
+    const create = /^\[(System\.Management\.Automation\.)?scriptblock\]$/i.test(type?.text ?? '') && /^create$/i.test(member?.text ?? '');
+    if (!create && !/^addscript$/i.test(member?.text ?? '')) continue;
     const argList = n.namedChildren.find((c) => c.type === 'argument_list');
     const lit = argList ? [...descendants(argList)].find((c) => c.type === 'string_literal') : undefined;
     const value = literalString(lit);

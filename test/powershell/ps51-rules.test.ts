@@ -12,6 +12,8 @@ import { listProfiles, loadProfile } from '../../src/capture/profiles.js';
 import { cleanupStep, inventoryStep, preflightStep, statusStep, adminMembersStep, traceSessionsStep } from '../../src/capture/steps.js';
 import { renderStep, type Step } from '../../src/powershell/script.js';
 import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep } from '../../src/remote/remote-steps.js';
+import { CONTROLLER_LOOP } from '../../src/remote/controller-shell.js';
+import { closePoolStep, collectStep, stopJobStep, submitStep } from '../../src/remote/session-pool.js';
 import { cronToTrigger, listTasksStep, registerTaskStep, removeTaskStep, runTaskNowStep } from '../../src/schedule/task.js';
 import { HOSTILE } from '../helpers/hostile.js';
 import { checkPs51, isOptionalCommand, type Ps51Options, type Ps51Rule, type Ps51Violation } from '../helpers/ps51-rules.js';
@@ -156,8 +158,8 @@ test('values inside literals never change what the checker finds (hostile --out 
     for (const h of HOSTILE.filter((x) => !x.includes('\0'))) assert.deepEqual(plan(backend, h), base, `${backend} ${JSON.stringify(h).slice(0, 60)}`);
   }
   for (const h of HOSTILE) {
-    const base = [fetchFileStep('a', 'b', 1), removeRemoteFileStep('a'), openSessionStep({ host: 'a', transport: 'winrm' }, { user: 'a', password: 'a' })].map((s) => findings(renderStep(s)));
-    const got = [fetchFileStep(h, h, 1), removeRemoteFileStep(h), openSessionStep({ host: h, transport: 'winrm' }, { user: h, password: h })].map((s) => findings(renderStep(s)));
+    const base = [fetchFileStep('a', 'a', 'b', 1), removeRemoteFileStep('a', 'a'), openSessionStep({ host: 'a', transport: 'winrm' }, 'a', true), submitStep('j1', closeSessionStep('a'), { throttle: 8, credentialUser: 'a' })].map((s) => findings(renderStep(s)));
+    const got = [fetchFileStep(h, h, h, 1), removeRemoteFileStep(h, h), openSessionStep({ host: h, transport: 'winrm' }, h, true), submitStep('j1', closeSessionStep(h), { throttle: 8, credentialUser: h })].map((s) => findings(renderStep(s)));
     assert.deepEqual(got, base, JSON.stringify(h).slice(0, 60));
   }
 });
@@ -215,10 +217,16 @@ function otherScripts(): Checked[] {
     ...triggers.map((t) => run(`schedule/schedule-add(${t.kind})`, task(t))),
     run('schedule/schedule-list', listTasksStep()), run('schedule/schedule-remove', removeTaskStep('nightly')), run('schedule/schedule-run-now', runTaskNowStep('nightly')),
     // SSH sessions (requiresPs7) are never sent to 5.1: only the WinRM form is held to these rules.
-    run('remote/connect', openSessionStep({ host: 'ch01', transport: 'winrm', port: 5986, useSsl: true }, { user: 'u', password: 'p' })),
-    run('remote/preflight', remoteInvokeStep(preflightStep())), run('remote/inventory', remoteInvokeStep(inventoryStep())),
-    run('remote/status', remoteInvokeStep(statusStep('wnvcap-x', 'C:\\x.etl')), NETEVENT_CMDLETS),
-    run('remote/fetch', fetchFileStep('C:\\x.etl', '/tmp/x.etl', 600_000)), run('remote/remove-remote-copy', removeRemoteFileStep('C:\\x.etl')), run('remote/disconnect', closeSessionStep()),
+    // Remote steps run as jobs of the controller's runspace pool: each is checked as the job text
+    // inside the submit step that starts it (the checker reads .AddScript('<literal>') too).
+    ...([
+      ['connect', openSessionStep({ host: 'ch01', transport: 'winrm', port: 5986, useSsl: true }, 'ch01', true)],
+      ['preflight', remoteInvokeStep('ch01', preflightStep())], ['inventory', remoteInvokeStep('ch01', inventoryStep())],
+      ['status', remoteInvokeStep('ch01', statusStep('wnvcap-x', 'C:\\x.etl')), NETEVENT_CMDLETS],
+      ['fetch', fetchFileStep('ch01', 'C:\\x.etl', '/tmp/x.etl', 600_000)], ['remove-remote-copy', removeRemoteFileStep('ch01', 'C:\\x.etl')], ['disconnect', closeSessionStep('ch01')],
+    ] as Array<[string, Step, string[]?]>).map(([n, step, proven]) => run(`remote/${n}`, submitStep('j1', step, { throttle: 8, credentialUser: 'CORP\\u' }), proven)),
+    { label: 'remote/controller-loop', violations: checkPs51(CONTROLLER_LOOP) },
+    run('remote/collect', collectStep(200)), run('remote/stop-job', stopJobStep('j1')), run('remote/close-pool', closePoolStep()),
   ];
 }
 

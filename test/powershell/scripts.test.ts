@@ -66,13 +66,15 @@ test('the schema check catches what it should', () => {
 });
 
 test('remoting and scheduling scripts parse and match the schema, hostile host and task values included', async () => {
-  const { openSessionStep, remoteInvokeStep, fetchFileStep, removeRemoteFileStep, closeSessionStep } = await import('../../src/remote/remote-steps.js');
+  const { openSessionStep, remoteInvokeStep, fetchFileStep, removeRemoteFileStep, closeSessionStep, sshConfigStep } = await import('../../src/remote/remote-steps.js');
+  const { submitStep, jobScript, collectStep, stopJobStep, closePoolStep } = await import('../../src/remote/session-pool.js');
   const { registerTaskStep, listTasksStep, removeTaskStep, runTaskNowStep, cronToTrigger } = await import('../../src/schedule/task.js');
   const { HOSTILE } = await import('../helpers/hostile.js');
   for (const h of ['ch01', 'ch01.corp.example.com', '10.0.0.7', ...HOSTILE]) {
     for (const t of [{ host: h, transport: 'winrm' as const, port: 5986, useSsl: true }, { host: h, transport: 'ssh' as const, user: h, keyFile: h }]) {
-      for (const step of [openSessionStep(t, t.transport === 'winrm' ? { user: h, password: h } : undefined), remoteInvokeStep(preflightStep()), fetchFileStep(h, h, 600000), removeRemoteFileStep(h), closeSessionStep()]) {
-        const text = renderStep(step);
+      const remote = [openSessionStep(t, h, t.transport === 'winrm'), remoteInvokeStep(h, preflightStep()), fetchFileStep(h, h, h, 600000), removeRemoteFileStep(h, h), closeSessionStep(h), sshConfigStep(t)];
+      const pool = [submitStep(h, remote[0]!, { throttle: 8, credentialUser: h }), collectStep(200), stopJobStep(h), closePoolStep()];
+      for (const [step, text] of [...remote.map((st) => [st, jobScript(st)] as const), ...pool.map((st) => [st, renderStep(st)] as const)]) {
         const p = parsePowerShell(text);
         assert.equal(p.hasError, false, `${step.name} ${JSON.stringify(h).slice(0, 40)}: ${p.errors.join('; ')}`);
         assert.deepEqual(checkCommands(p.commands, { allowPs7Only: step.requiresPs7 === true }), [], `${step.name}:\n${text.slice(0, 800)}`);
@@ -82,7 +84,7 @@ test('remoting and scheduling scripts parse and match the schema, hostile host a
           assert.deepEqual(v.kind === 'array' ? v.items : [v], [{ kind: 'string', value: h }], 'the host is one literal');
         }
       }
-      if (t.transport === 'ssh') assert.ok(checkCommands(parsePowerShell(renderStep(openSessionStep(t))).commands).some((x) => /only in PowerShell 7/.test(x)), 'SSH remoting is PowerShell 7 only');
+      if (t.transport === 'ssh') assert.ok(checkCommands(parsePowerShell(renderStep(openSessionStep(t, h))).commands).some((x) => /only in PowerShell 7/.test(x)), 'SSH remoting is PowerShell 7 only');
     }
   }
   const triggers = [{ kind: 'once' as const, at: '2026-11-23T03:00:00' }, { kind: 'every' as const, at: '2026-11-23T03:00:00', everyMinutes: 360 }, cronToTrigger('0 3 * * *'), cronToTrigger('30 1 * * 1,5')];
@@ -102,9 +104,12 @@ test('remoting and scheduling scripts parse and match the schema, hostile host a
 });
 
 test('the remoting password is in no script text: the controller reads it from its own environment and removes it there', async () => {
-  const { openSessionStep, PASSWORD_ENV } = await import('../../src/remote/remote-steps.js');
-  const text = renderStep(openSessionStep({ host: 'ch01', transport: 'winrm' }, { user: 'CORP\\capture', password: 'hunter2-secret' }));
-  assert.doesNotMatch(text, /hunter2-secret/);
-  assert.match(text, new RegExp(`ConvertTo-SecureString -String \\$env:${PASSWORD_ENV} -AsPlainText -Force`));
+  const { openSessionStep } = await import('../../src/remote/remote-steps.js');
+  const { submitStep, PASSWORD_ENV } = await import('../../src/remote/session-pool.js');
+  const text = renderStep(submitStep('j1', openSessionStep({ host: 'ch01', transport: 'winrm' }, 'ch01', true), { throttle: 4, credentialUser: 'CORP\\capture' }));
+  assert.match(text, /'CORP\\capture'/);
+  // Built char by char: no cmdlet binds the password (module logging, event 4103, records parameter values).
+  assert.match(text, new RegExp(`foreach \\(\\$c in \\$env:${PASSWORD_ENV}\\.ToCharArray\\(\\)\\) \\{ \\$secret\\.AppendChar\\(\\$c\\) \\}`));
+  assert.doesNotMatch(text, /ConvertTo-SecureString/);
   assert.match(text, new RegExp(`Remove-Item -LiteralPath 'Env:${PASSWORD_ENV}'`));
 });

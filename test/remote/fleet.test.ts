@@ -97,9 +97,10 @@ test('fleet of 24 simulated hosts: envelopes, throttle, verified copies, no sess
   assert.ok(!lines.join('\n').includes(SECRET), 'not in the log');
   for (const f of walk(join(dir, 'out'))) assert.ok(!readFileSync(f).includes(SECRET), `not in ${f}`);
   assert.ok(!text.includes(SECRET));
-  // Not even in the scripts sent to PowerShell: the controller reads it from its own environment.
+  // Not even in the scripts sent to PowerShell: the controller builds the credential once from its
+  // own environment (test-pwsh/controller.test.ts runs that in a real pwsh); the steps name it.
   assert.ok(hosts.every((h) => h.wrapperScripts.every((s) => !s.includes(SECRET))), 'in no script text');
-  assert.ok(hosts[0]!.wrapperScripts.some((s) => s.includes('ConvertTo-SecureString -String $env:WNVCAP_REMOTE_PASSWORD')));
+  assert.ok(hosts[0]!.wrapperScripts.some((s) => s.includes('-Credential $WnvcapCredential')));
 });
 
 test('remoting failures as Windows words them: the remedy the user reads; a copy damaged in transit is caught and the host keeps its file', async () => {
@@ -129,7 +130,9 @@ test('remoting failures as Windows words them: the remedy the user reads; a copy
   const remote = join(hosts[3]!.remoteDir, basename(corrupt!.runDir!), 'capture.etl');
   assert.ok(existsSync(remote), 'the remote copy is kept');
   assert.equal(sha256(readFileSync(remote)), hosts[3]!.hostHashes.get(remote));
-  assert.notEqual(sha256(readFileSync(join(corrupt!.runDir!, 'capture.etl'))), hosts[3]!.hostHashes.get(remote));
+  // What arrived is kept apart and never decoded as the capture.
+  assert.notEqual(sha256(readFileSync(join(corrupt!.runDir!, 'capture.etl.partial'))), hosts[3]!.hostHashes.get(remote));
+  assert.ok(!existsSync(join(corrupt!.runDir!, 'capture.etl')) && !existsSync(join(corrupt!.runDir!, 'report.json')), 'no report of a damaged copy');
   const rec = JSON.parse(readFileSync(join(corrupt!.runDir!, 'run.json'), 'utf8')) as { fetched?: unknown; steps: Array<{ name: string; ok: boolean }> };
   assert.equal(rec.fetched, undefined, 'no verified copy is recorded');
   assert.deepEqual(rec.steps.filter((s) => s.name === 'fetch').map((s) => s.ok), [false]);

@@ -10,8 +10,10 @@ import type { CaptureOptions } from '../../capture/options.js';
 import { runFleet } from '../../remote/fleet.js';
 import { enforceRetention, type AgentDeps } from '../../schedule/agent.js';
 import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js';
+import { PoolController } from '../../remote/controller.js';
 import { RemoteRunner, type FetchingRunner } from '../../remote/remote-runner.js';
-import { PASSWORD_ENV, type Credential } from '../../remote/remote-steps.js';
+import type { Credential, RemoteTarget } from '../../remote/remote-steps.js';
+import { PASSWORD_ENV } from '../../remote/session-pool.js';
 import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
 import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
 import { adminMembersStep, cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
@@ -65,21 +67,28 @@ export function stateDirFor(a: HostArgs, ctx: CliContext): string {
 }
 
 /** One runner per --computer host (or the local / simulated host when none is named). */
-/** One runner per --computer host (or the local / simulated host when none is named). */
 export async function openRunners(a: HostArgs, ctx: CliContext): Promise<PsRunner[]> {
   const names = await fleetTargets(a as CaptureArgs);
   if (names.length === 0) return [await openRunner(a, ctx)];
+  return remoteRunners(a, names, ctx, 1);
+}
+
+/**
+ * The runners for --computer hosts: simulated hosts, or RemoteRunners that share one controller
+ * PowerShell whose runspace pool runs `throttle` remote steps at once (remote/controller.ts).
+ */
+async function remoteRunners(a: HostArgs, names: string[], ctx: CliContext, throttle: number): Promise<FetchingRunner[]> {
+  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)) throw new UsageError('--port must be 1-65535');
+  if (a.ssh && a.credential) throw new UsageError('--credential is for WinRM; SSH remoting uses --user and --key (key authentication)');
   const cred = a.credential ? { user: a.credential, password: await readPassword(a as CaptureArgs, ctx) } : undefined;
-  const out: PsRunner[] = [];
-  for (const host of names) {
-    const target = { host, transport: a.ssh ? ('ssh' as const) : ('winrm' as const), ...(a.port ? { port: a.port } : {}), ...(a.useSsl ? { useSsl: true } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { keyFile: a.key } : {}) };
-    if (simulateRequested(a, ctx)) out.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDirFor(a, ctx), 'fleet-disks'), cred));
-    else {
-      const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      out.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred, a.remoteDir));
-    }
-  }
-  return out;
+  const targets = names.map((host): RemoteTarget => ({ host, transport: a.ssh ? 'ssh' : 'winrm', ...(a.port ? { port: a.port } : {}), ...(a.useSsl ? { useSsl: true } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { keyFile: a.key } : {}) }));
+  if (simulateRequested(a, ctx)) return targets.map((t) => new SimRemoteHost(t, behaviourFromName(t.host), join(stateDirFor(a, ctx), 'fleet-disks'), cred));
+  if (process.platform !== 'win32' && !a.ssh) throw new RemoteError('WinRM remoting is driven from a Windows agent', { hint: 'use --ssh (PowerShell 7 on this machine) or --simulate' });
+  const { ControllerShell } = await import('../../remote/controller-shell.js');
+  const { timeoutScale } = await import('../../remote/local-runner.js');
+  const env = controllerEnv(ctx, cred);
+  const controller = new PoolController(new ControllerShell({ env, cwd: ctx.cwd }), { throttle, timeoutScale: timeoutScale(env), ...(cred ? { credentialUser: cred.user } : {}) });
+  return targets.map((t) => new RemoteRunner(controller, t, a.remoteDir, t.host, cred !== undefined));
 }
 
 /** Runs `fn` for every host; a failing host is reported and does not stop the others. Exit: 0 all, 4 none, 5 some. */
@@ -263,21 +272,9 @@ async function readPassword(a: CaptureArgs, ctx: CliContext): Promise<string> {
 async function runFleetCommand(a: CaptureArgs, o: CaptureOptions, names: string[], ctx: CliContext): Promise<number> {
   const throttle = a.throttle ?? 8;
   if (!Number.isInteger(throttle) || throttle < 1 || throttle > 256) throw new UsageError('--throttle must be a whole number from 1 to 256');
-  if (a.port !== undefined && (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)) throw new UsageError('--port must be 1-65535');
-  if (a.ssh && a.credential) throw new UsageError('--credential is for WinRM; SSH remoting uses --user and --key (key authentication)');
-  const cred = a.credential ? { user: a.credential, password: await readPassword(a, ctx) } : undefined;
   const sim = simulateRequested(a, ctx);
   const stateDir = stateDirFor(a, ctx);
-  const runners: FetchingRunner[] = [];
-  for (const host of names) {
-    const target = { host, transport: a.ssh ? ('ssh' as const) : ('winrm' as const), ...(a.port ? { port: a.port } : {}), ...(a.useSsl ? { useSsl: true } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { keyFile: a.key } : {}) };
-    if (sim) runners.push(new SimRemoteHost(target, behaviourFromName(host), join(stateDir, 'fleet-disks'), cred));
-    else {
-      if (process.platform !== 'win32' && !a.ssh) throw new RemoteError('WinRM remoting is driven from a Windows agent', { hint: 'use --ssh (PowerShell 7 on this machine) or --simulate' });
-      const { LocalPowerShellRunner } = await import('../../remote/local-runner.js');
-      runners.push(new RemoteRunner(new LocalPowerShellRunner({ env: controllerEnv(ctx, cred), cwd: ctx.cwd }), target, cred, a.remoteDir));
-    }
-  }
+  const runners = await remoteRunners(a, names, ctx, throttle);
   const ac = new AbortController();
   const stop = (): void => ac.abort();
   for (const sig of STOP_SIGNALS) process.on(sig, stop);

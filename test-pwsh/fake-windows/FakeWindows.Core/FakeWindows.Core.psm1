@@ -105,8 +105,10 @@ function ConvertTo-FakeSimple($v) {
 <# Records the call and returns the fault to inject, if any (counted per command, across processes). #>
 function Register-FakeCall([string]$Command, [hashtable]$P) {
     $script:FakeFault = $null
+    $script:FakeSlowMs = 0
     Use-FakeState {
         param($s)
+        $script:FakeSlowMs = [int]$s.slowMs
         $params = [ordered]@{}
         foreach ($k in $P.Keys) { $params[$k] = ConvertTo-FakeSimple $P[$k] }
         $s.executed = @($s.executed | Where-Object { $_ }) + @(@{ command = $Command; params = $params })
@@ -324,6 +326,7 @@ function Invoke-FakeCommand {
     foreach ($k in $Bound.Keys) { $P[$k] = $Bound[$k] }
     $c = @{ Cmd = $Command; P = $P; Cmdlet = $Cmdlet; S = $null; Out = [System.Collections.Generic.List[object]]::new(); Err = [System.Collections.Generic.List[object]]::new() }
     $fault = Register-FakeCall $Command $P
+    if ($script:FakeSlowMs -gt 0) { Start-Sleep -Milliseconds $script:FakeSlowMs }
     if ($fault) { Invoke-FakeFault $c $fault; return }
     if (-not (Test-FakeShouldProcess $Command $P $Cmdlet)) { return }
     $handler = "Handle-$Command"

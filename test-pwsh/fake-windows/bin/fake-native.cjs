@@ -74,8 +74,10 @@ function run(program, handler) {
   const args = process.argv.slice(2);
   const file = statePath();
   let result;
+  let slowMs = 0;
   withLock(file, () => {
     const s = JSON.parse(fs.readFileSync(file, 'utf8'));
+    slowMs = s.slowMs ?? 0;
     s.executed = [...(s.executed ?? []), { command: program, params: { args } }];
     s.counts = s.counts ?? {};
     const keys = [program, ...args.slice(0, 2).map((_, i) => [program, ...args.slice(0, i + 1)].join(' '))];
@@ -84,7 +86,8 @@ function run(program, handler) {
     result = fault ? { fault, count: counts[keys.findIndex((k) => k.toLowerCase() === String(fault.command).toLowerCase())] } : handler(s, args);
     writeState(file, s);
   });
-  finish(program, result);
+  if (slowMs > 0) setTimeout(() => finish(program, result), slowMs);
+  else finish(program, result);
 }
 
 function finish(program, r) {
