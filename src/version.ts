@@ -1,9 +1,27 @@
 /**
  * Version and commit. dist/build-info.json is written by scripts/build-info.mjs during
- * `npm run build`; run from the sources (tsx) there is none and the commit is "unknown". The single
- * executable gets the same values through __WNVCAP_BUILD__.
+ * `npm run build`; run from the sources (tsx) the commit is read from the checkout's .git, and is
+ * "unknown" outside one. The single executable gets the same values through __WNVCAP_BUILD__.
  */
 import { readFileSync } from 'node:fs';
+
+/** The short commit of the checkout this file lies in (src/ run by tsx), from .git without running git. */
+function sourceCommit(): string | undefined {
+  try {
+    const git = new URL('../.git/', import.meta.url);
+    const head = readFileSync(new URL('HEAD', git), 'utf8').trim();
+    const ref = /^ref: (.+)$/.exec(head)?.[1];
+    if (!ref) return head.slice(0, 7);
+    try {
+      return readFileSync(new URL(ref, git), 'utf8').trim().slice(0, 7);
+    } catch {
+      const packed = readFileSync(new URL('packed-refs', git), 'utf8');
+      return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.slice(0, 7);
+    }
+  } catch {
+    return undefined;
+  }
+}
 
 function load(): { version: string; commit: string } {
   for (const rel of ['../package.json', '../../package.json']) {
@@ -15,7 +33,7 @@ function load(): { version: string; commit: string } {
           const info = JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8')) as { commit?: string };
           if (info.commit) commit = info.commit;
         } catch {
-          // not built with build info
+          commit = sourceCommit() ?? commit; // run from the sources
         }
         return { version: pkg.version, commit };
       }

@@ -12,6 +12,7 @@ import { quoteString } from '../src/powershell/quote.js';
 import { stmt, type Step } from '../src/powershell/script.js';
 import { PoolController } from '../src/remote/controller.js';
 import { ControllerShell } from '../src/remote/controller-shell.js';
+import { LocalPowerShellRunner } from '../src/remote/local-runner.js';
 import { CREDENTIAL_VAR, PASSWORD_ENV } from '../src/remote/session-pool.js';
 import { NEEDS_PWSH, PWSH } from './helpers.js';
 import { cmdline, processTree } from './proc.js';
@@ -117,6 +118,21 @@ test('a long transfer runs past its step time while it makes progress; a stalled
     await assert.rejects(c.run(sleeper('stalled', 60_000), { timeoutMs: 60_000, progress: size(stuck), idleMs: 2_000 }), /step stalled made no progress for 2 s and was stopped/);
     assert.equal((await c.run(sleeper('after', 10))).ok, true, 'the controller goes on');
   } finally {
+    await c.release();
+  }
+});
+
+test('no terminal sequences reach the runners even with a terminal type set: PowerShell runs with TERM=dumb (a sequence after the closing delimiter hung node-powershell)', { ...NEEDS_PWSH, timeout: 60_000 }, async () => {
+  const env = { ...process.env, WNVCAP_PWSH: PWSH ?? 'pwsh', TERM: 'xterm-256color' };
+  const local = new LocalPowerShellRunner({ env });
+  const { c } = controller(1, { TERM: 'xterm-256color' });
+  try {
+    for (const r of [await local.run(sleeper('local', 10)), await c.run(sleeper('pooled', 10))]) {
+      assert.equal(r.ok, true);
+      assert.doesNotMatch(r.raw ?? '', /\x1b/, 'no escape sequence in what PowerShell printed');
+    }
+  } finally {
+    await local.dispose();
     await c.release();
   }
 });

@@ -50,7 +50,7 @@ function walk(dir: string): string[] {
 /** Waits until nothing of the host's remote sessions runs (Remove-PSSession ends them). */
 async function remoteSessionsGone(fleet: SshFleet, names: string[], ms = 15_000): Promise<string[]> {
   const t0 = Date.now();
-  let left: string[] = [];
+  let left: string[];
   do {
     left = names.filter((n) => fleet.remotePids(n).length > 0);
     if (left.length === 0) return [];

@@ -1,40 +1,40 @@
 /**
- * Decodes a capture and feeds every packet to the Analyzer: in one pass for captures without
- * PktMon packets, else in two (PktMon component names come from a rundown logged last).
+ * The report's analysis as one of decodeCapture's consumers (providers/decode-capture.ts), and
+ * analyzeCapture for a capture on its own.
  */
 import type { ByteSource } from '../etl/byte-source.js';
-import { openEtl } from '../etl/etl-reader.js';
-import { IssueLog } from '../etl/issues.js';
-import { decodePackets, PKTMON_SEEN, SummaryBuilder, summarizeEtl } from '../providers/capture-decoder.js';
+import type { CaptureInterface } from '../providers/interfaces.js';
+import { decodeCapture, type CaptureConsumer, type DecodeCaptureOptions, type DecodeCaptureResult } from '../providers/decode-capture.js';
+import type { PacketRecord } from '../providers/packet-record.js';
 import type { Topology } from '../topology/topology.js';
 import { Analyzer, type AnalyzerOptions } from './analyzer.js';
 import type { ReportData } from './report-data.js';
 
-export async function analyzeCapture(
-  openSource: () => Promise<ByteSource>,
-  topo: Topology | undefined,
-  o: AnalyzerOptions & { onProgress?: (pass: 1 | 2, position: number, size: number) => void; budgetBytes?: number; forceTwoPasses?: boolean },
-): Promise<ReportData> {
-  const budget = o.budgetBytes ? { budgetBytes: o.budgetBytes } : {};
-  if (!o.forceTwoPasses) {
-    const issues = new IssueLog();
-    const src = await openSource();
-    const reader = await openEtl(src, issues);
-    const builder = new SummaryBuilder();
-    const a = new Analyzer(topo, o);
-    try {
-      const stats = await decodePackets(openSource, builder.components, {
-        ...budget, single: { reader, summary: builder, issues, abortOnPktmon: true },
-        ...(o.onProgress ? { onProgress: (_p: 1 | 2, pos: number, size: number) => o.onProgress!(2, pos, size) } : {}),
-      }, () => {}, (p, i) => a.add(p, i));
-      return a.finish(builder.finish(reader, src, issues, stats.recordProblems), stats, builder.components.components);
-    } catch (e) {
-      if (e !== PKTMON_SEEN) throw e;
-    }
+/** Feeds every packet to an Analyzer; report() once the decode is done. */
+export class AnalysisConsumer implements CaptureConsumer {
+  private analyzer: Analyzer | undefined;
+  constructor(private readonly topo: Topology | undefined, private readonly o: AnalyzerOptions) {}
+
+  start(): void {
+    this.analyzer = new Analyzer(this.topo, this.o);
   }
-  const progress = o.onProgress ? { onProgress: o.onProgress } : {};
-  const { summary, components } = await summarizeEtl(openSource, progress);
-  const a = new Analyzer(topo, o);
-  const stats = await decodePackets(openSource, components, { ...progress, ...budget }, () => {}, (p, i) => a.add(p, i));
-  return a.finish(summary, stats, components.components);
+
+  addInterface(): void {}
+
+  packet(p: PacketRecord, i: CaptureInterface): void {
+    this.analyzer!.add(p, i);
+  }
+
+  async restart(): Promise<void> {
+    this.analyzer = undefined;
+  }
+
+  report(d: DecodeCaptureResult): ReportData {
+    return this.analyzer!.finish(d.summary, d.stats, d.components.components);
+  }
+}
+
+export async function analyzeCapture(openSource: () => Promise<ByteSource>, topo: Topology | undefined, o: AnalyzerOptions & DecodeCaptureOptions): Promise<ReportData> {
+  const analysis = new AnalysisConsumer(topo, o);
+  return analysis.report(await decodeCapture(openSource, [analysis], o));
 }

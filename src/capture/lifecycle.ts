@@ -1,27 +1,20 @@
 /**
  * One capture on one host: preflight, snapshot, session, wait, guaranteed stop and removal,
- * then decode and report. The stop-and-remove runs on every path (normal end, a failed step,
+ * the file fetched from a remote host, then the run folder finished by ctx.finish (decode and
+ * report: run/finish.ts, passed in by run/capture-run.ts). The stop-and-remove runs on every path (normal end, a failed step,
  * Ctrl-C/SIGTERM, PowerShell dying, a timeout); a lease records the session first so that
  * `wnvcap sessions cleanup` can remove what a killed agent left. The run folder keeps
  * capture.etl, snapshot.json, run.json (what was asked, each step with timing and result),
  * wnvcap.log, capture.pcapng and the report (text and HTML).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import winston, { type Logger } from 'winston';
-import { analyzeCapture } from '../analysis/run-analysis.js';
-import { openFileSource } from '../etl/file-source.js';
-import { convertEtlToPcapng } from '../pcapng/etl-to-pcapng.js';
-import { openFileSink } from '../pcapng/file-sink.js';
 import { renderStep, type Step } from '../powershell/script.js';
 import type { PsRunner, StepResult } from '../remote/runner.js';
 import type { FetchingRunner } from '../remote/remote-runner.js';
-import { loadHtmlAssets } from '../report/assets.js';
-import { renderHtml } from '../report/html.js';
-import { renderText } from '../report/text.js';
-import { parseSnapshot, SNAPSHOT_SCHEMA, type Snapshot } from '../topology/snapshot.js';
-import { buildTopology } from '../topology/topology.js';
+import { SNAPSHOT_SCHEMA, type Snapshot } from '../topology/snapshot.js';
 import { AppError, CancelledError, isAppError, RemoteError, UsageError } from '../util/errors.js';
 import { leaseAlive, readLeases, removeLease, writeLease, type Lease } from './lease.js';
 import type { Backend, CaptureOptions } from './options.js';
@@ -44,6 +37,17 @@ export interface CaptureContext {
   pollMs?: number;
   /** Clock for the capture window (tests pass a fake one together with sleep). */
   now?: () => number;
+  /** Turns the run folder's capture.etl into pcapng and reports (run/finish.ts); without it, the ETL alone. */
+  finish?: (runDir: string, o: { application: string; filters: unknown }) => Promise<RunFolderFinished>;
+}
+
+/** What finishing the run folder gave (run/finish.ts). */
+export interface RunFolderFinished {
+  haveEtl: boolean;
+  files: Record<string, string>;
+  packets?: number;
+  decode?: { passes: 1 | 2; fileOpens: number };
+  warnings: string[];
 }
 
 export interface StepRecord {
@@ -75,6 +79,8 @@ export interface RunRecord {
   cleanup?: { sessionRemoved: boolean; detail: string };
   files: Record<string, string>;
   packets?: number;
+  /** How the capture was decoded: passes over it (1 unless it holds PktMon packets) and times the file was opened. */
+  decode?: { passes: 1 | 2; fileOpens: number };
   /** A remote host's capture, copied back and verified. */
   fetched?: { bytes: number; sha256: string };
 }
@@ -388,7 +394,7 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
   }
   // Bring the file back from a remote host (verified), then decode and report, even after a failure.
   if (remote && record.cleanup?.sessionRemoved) exitCode = await fetchBack(run, remote, etlPath, localEtl, o, exitCode);
-  const haveEtl = await decodeAndReport(run, localEtl);
+  const haveEtl = await finishFolder(run, localEtl);
   if (!haveEtl && started && (record.outcome === 'running' || record.outcome === 'stopped-by-signal')) {
     // The session ran and stopped, yet no capture came out: never a quiet success.
     record.outcome = 'failed';
@@ -447,33 +453,17 @@ async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, loca
   return exitCode;
 }
 
-/** Decodes and reports the run's ETL; false when there is none. */
-async function decodeAndReport(run: Run, localEtl: string): Promise<boolean> {
+/** Finishes the run folder (decode and report, when the caller gave how); false when there is no ETL. */
+async function finishFolder(run: Run, localEtl: string): Promise<boolean> {
   const { record, runDir, ctx } = run;
-  const etlSize = await stat(localEtl).then((s) => s.size, () => 0);
-  if (etlSize === 0) return false;
-  record.files['etl'] = 'capture.etl';
-  try {
-    const sink = await openFileSink(join(runDir, 'capture.pcapng'));
-    const conv = await convertEtlToPcapng(() => openFileSource(localEtl), sink, { application: ctx.application });
-    await sink.close();
-    record.files['pcapng'] = 'capture.pcapng';
-    record.packets = conv.stats.packets;
-    let topo;
-    try {
-      topo = buildTopology(parseSnapshot(JSON.parse(await readFile(join(runDir, 'snapshot.json'), 'utf8'))));
-    } catch {
-      topo = undefined;
-    }
-    const report = await analyzeCapture(() => openFileSource(localEtl), topo, { application: ctx.application, filters: record.filters });
-    await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));
-    await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
-    await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    record.files['report'] = 'report.txt';
-    record.files['html'] = 'report.html';
-  } catch (e) {
-    run.warn(`decoding the capture failed: ${(e as Error).message}`);
-  }
+  const f = ctx.finish
+    ? await ctx.finish(runDir, { application: ctx.application, filters: record.filters })
+    : { haveEtl: await stat(localEtl).then((s) => s.size > 0, () => false), files: { etl: 'capture.etl' }, warnings: [] };
+  if (!f.haveEtl) return false;
+  Object.assign(record.files, f.files);
+  if (f.packets !== undefined) record.packets = f.packets;
+  if (f.decode) record.decode = f.decode;
+  for (const w of f.warnings) run.warn(w);
   return true;
 }
 

@@ -152,7 +152,6 @@ export class EtlBufferReader {
           this.issues.add('warning', 'buffer-header', pos, `buffer size ${diskSize} does not lead to the next buffer; using the logfile buffer size ${logSize}`);
           diskSize = logSize;
         }
-        o = await this.ensure(pos, WMI_BUFFER_HEADER_SIZE);
       }
       const present = Math.min(diskSize, size - pos);
       const truncated = present < diskSize;

@@ -28,7 +28,7 @@ export class EtlClock {
     this.startTime = h.startTime;
     let problem: string | undefined;
     let clockType = h.clockType;
-    let freq = 0n;
+    let freq: bigint;
     if (clockType === CLOCK_TYPE.SYSTEM_TIME) {
       freq = 10000000n;
     } else if (clockType === CLOCK_TYPE.CPU_CYCLES) {

@@ -5,24 +5,17 @@
  */
 import type { ByteSource } from '../etl/byte-source.js';
 import { FILETIME_UNIX_EPOCH } from '../util/time.js';
-import { openEtl } from '../etl/etl-reader.js';
-import { IssueLog } from '../etl/issues.js';
-import type { LogfileHeader } from '../etl/logfile-header.js';
-import { decodePackets, PKTMON_SEEN, SummaryBuilder, summarizeEtl, type DecodeOptions, type DecodeStats, type EtlSummary } from '../providers/capture-decoder.js';
+import type { DecodeStats, EtlSummary } from '../providers/capture-decoder.js';
+import { decodeCapture, type CaptureConsumer, type DecodeCaptureOptions, type DecodeStart } from '../providers/decode-capture.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
+import type { PktmonComponents } from '../providers/pktmon.js';
 import { SOURCE, type PacketRecord } from '../providers/packet-record.js';
 import { lookupName, PKTMON_DIRECTION, pktmonDropReasonName } from '../providers/pktmon-tables.js';
-import type { PktmonComponents } from '../providers/pktmon.js';
 import type { ChunkSink } from './file-sink.js';
 import { PcapngWriter } from './pcapng-writer.js';
 
-export interface ConvertOptions {
+export interface ConvertOptions extends DecodeCaptureOptions {
   application: string;
-  /** Always read the file twice (tests compare both ways). */
-  forceTwoPasses?: boolean;
-  compat?: boolean;
-  budgetBytes?: number;
-  onProgress?: (pass: 1 | 2, position: number, size: number) => void;
 }
 
 export interface ConvertResult {
@@ -35,36 +28,45 @@ export interface ConvertResult {
 
 const TWO32 = 4294967296;
 
-export async function convertEtlToPcapng(openSource: () => Promise<ByteSource>, sink: ChunkSink, opts: ConvertOptions): Promise<ConvertResult> {
-  // One pass when the file has no PktMon packets (NDIS captures: the big ones). A PktMon packet
-  // needs its component's name, which the rundown logs last: then start over with two passes.
-  if (!opts.forceTwoPasses) {
-    const issues = new IssueLog();
-    const src = await openSource();
-    const reader = await openEtl(src, issues);
-    const builder = new SummaryBuilder();
-    const out = new Output(sink, opts, { header: reader.header, fileName: src.name, osVersion: `${reader.header.version[0]}.${reader.header.version[1]}` }, builder.components);
-    try {
-      const stats = await decodePackets(openSource, builder.components, {
-        ...out.decodeOptions(), single: { reader, summary: builder, issues, abortOnPktmon: true },
-        ...(opts.onProgress ? { onProgress: (_p: 1 | 2, pos: number, size: number) => opts.onProgress!(2, pos, size) } : {}),
-      }, (i) => out.addInterface(i), (p, i) => out.packet(p, i));
-      await out.flush(true);
-      const summary = builder.finish(reader, src, issues, stats.recordProblems);
-      return { summary, stats, bytesWritten: out.writer.bytesWritten, passes: 1 };
-    } catch (e) {
-      if (e !== PKTMON_SEEN) throw e;
-      await out.drain();
-      await sink.reset();
-    }
+/** Writes the decoded capture as pcapng to a sink (one of decodeCapture's consumers). */
+export class PcapngConsumer implements CaptureConsumer {
+  private out: Output | undefined;
+  constructor(private readonly sink: ChunkSink, private readonly application: string) {}
+
+  start(s: DecodeStart): void {
+    this.out = new Output(this.sink, this.application, s);
   }
-  const { summary, header, components } = await summarizeEtl(openSource, opts.onProgress ? { onProgress: opts.onProgress } : {});
-  const out = new Output(sink, opts, { header, fileName: summary.file.name, osVersion: summary.header.osVersion }, components);
-  const stats = await decodePackets(openSource, components, {
-    ...out.decodeOptions(), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  }, (i) => out.addInterface(i), (p, i) => out.packet(p, i));
-  await out.flush(true);
-  return { summary, stats, bytesWritten: out.writer.bytesWritten, passes: 2 };
+
+  addInterface(i: CaptureInterface): void {
+    this.out!.addInterface(i);
+  }
+
+  packet(p: PacketRecord, i: CaptureInterface): void {
+    this.out!.packet(p, i);
+  }
+
+  afterBuffer(): Promise<void> {
+    return this.out!.flush(false);
+  }
+
+  async restart(): Promise<void> {
+    await this.out?.drain();
+    await this.sink.reset();
+    this.out = undefined;
+  }
+
+  /** Writes what is left; the bytes written in all. */
+  async finish(): Promise<number> {
+    await this.out!.flush(true);
+    return this.out!.writer.bytesWritten;
+  }
+}
+
+export async function convertEtlToPcapng(openSource: () => Promise<ByteSource>, sink: ChunkSink, opts: ConvertOptions): Promise<ConvertResult> {
+  const pcapng = new PcapngConsumer(sink, opts.application);
+  const { application: _a, ...decode } = opts;
+  const r = await decodeCapture(openSource, [pcapng], decode);
+  return { summary: r.summary, stats: r.stats, bytesWritten: await pcapng.finish(), passes: r.passes };
 }
 
 /** The pcapng being written: section header, interfaces, packets with comments, flushing. */
@@ -78,24 +80,16 @@ class Output {
   private readonly epb = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: new Uint8Array(0) };
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sink: ChunkSink, private readonly opts: ConvertOptions, info: { header: LogfileHeader; fileName: string; osVersion: string }, components: PktmonComponents) {
-    this.comments = new CommentBuilder(components);
+  constructor(private readonly sink: ChunkSink, application: string, info: DecodeStart) {
+    this.comments = new CommentBuilder(info.components);
     this.writer.writeSectionHeader({
-      application: opts.application,
+      application,
       os: `Windows ${info.osVersion} build ${info.header.osBuild}`,
       comment: `converted from ${baseName(info.fileName)} (${info.header.loggerName || 'ETW session'})`,
     });
     const base = info.header.startTime - FILETIME_UNIX_EPOCH;
     this.baseHi = Number(base >> 32n);
     this.baseLo = Number(base & 0xffffffffn);
-  }
-
-  decodeOptions(): DecodeOptions {
-    return {
-      ...(this.opts.compat !== undefined ? { compat: this.opts.compat } : {}),
-      ...(this.opts.budgetBytes !== undefined ? { budgetBytes: this.opts.budgetBytes } : {}),
-      afterBuffer: () => this.flush(false),
-    };
   }
 
   async flush(partial: boolean): Promise<void> {

@@ -61,7 +61,7 @@ function getParser(): TreeSitterParser {
   try {
     Parser = req('tree-sitter') as new () => TreeSitterParser;
   } catch (e) {
-    throw new Error(`the PowerShell grammar (tree-sitter) is not available here (${(e as Error).message.split('\n')[0]}); the simulated host and script checks need wnvcap installed from npm, not the single executable`);
+    throw new Error(`the PowerShell grammar (tree-sitter) is not available here (${(e as Error).message.split('\n')[0]}); the simulated host and script checks need wnvcap installed from npm, not the single executable`, { cause: e });
   }
   const p = new Parser();
   // The grammar package is an ES module with top-level await; load its prebuilt binding directly.

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { renderStep, type Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
-import { findPowerShell, killTree, SETSID, timeoutScale, UTF8_OUTPUT, type PowerShellExecutable } from './local-runner.js';
+import { childEnv, findPowerShell, killTree, SETSID, timeoutScale, UTF8_OUTPUT, type PowerShellExecutable } from './local-runner.js';
 import { parseEnvelope, stripTerminalSequences, type PsRunner, type StepResult } from './runner.js';
 
 const ANSWER = '@@wnvcap ';
@@ -78,7 +78,7 @@ export class ControllerShell implements PsRunner {
     const args = ['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-Command', CONTROLLER_LOOP];
     // Its own session on Linux/macOS: a terminal's Ctrl-C reaches wnvcap, not the controller (local-runner.ts).
     const setsid = process.platform === 'win32' ? undefined : SETSID.find((p) => existsSync(p));
-    const child = spawn(setsid ?? exe.path, setsid ? [exe.path, ...args] : args, { env: this.env, cwd: this.o.cwd, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(setsid ?? exe.path, setsid ? [exe.path, ...args] : args, { env: childEnv(this.env), cwd: this.o.cwd, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     this.child = child;
     createInterface({ input: child.stdout! }).on('line', (l) => this.onLine(l));
     createInterface({ input: child.stderr! }).on('line', (l) => this.keep(l));

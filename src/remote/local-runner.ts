@@ -72,6 +72,17 @@ function launch(exe: PowerShellExecutable, platform: NodeJS.Platform): { executa
   return { executable: setsid, executableOptions: { '-NoLogo': false, [exe.path]: true, '-nologo': true, ...FLAGS } };
 }
 
+/**
+ * The child's environment: TERM=dumb on Linux/macOS. With a terminal type, .NET writes keypad-mode
+ * sequences (ESC [ ? 1 h) around console I/O, one of them after the last output while PowerShell
+ * waits for input; when it arrived in the same read as node-powershell's closing delimiter, the
+ * delimiter was not found (child-shell searches only the last bytes) and the step hung until its
+ * timeout (seen in CI under load).
+ */
+export function childEnv(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform = process.platform): Record<string, string | undefined> {
+  return platform === 'win32' ? { ...env } : { ...env, TERM: 'dumb' };
+}
+
 /** Under setsid the child leads its own process group: kill the group; on Windows, taskkill /T. */
 export function killTree(pid: number | undefined): void {
   if (!pid) return;
@@ -128,7 +139,7 @@ export class LocalPowerShellRunner implements PsRunner {
     const { PowerShell } = (await import('node-powershell')) as unknown as { PowerShell: new (o: object) => NodePs & { exitPromise?: Promise<unknown> } };
     const sh = new PowerShell({
       ...launch(exe, process.platform),
-      spawnOptions: { env: this.env, windowsHide: true, ...(this.cwd ? { cwd: this.cwd } : {}) },
+      spawnOptions: { env: childEnv(this.env), windowsHide: true, ...(this.cwd ? { cwd: this.cwd } : {}) },
       throwOnInvocationError: false,
       invocationTimeout: 0,
     });

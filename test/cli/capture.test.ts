@@ -21,10 +21,24 @@ test('capture --simulate: a run folder with everything, a report with several co
   for (const f of ['capture.etl', 'snapshot.json', 'run.json', 'wnvcap.log', 'capture.pcapng', 'report.txt', 'report.html']) assert.ok(existsSync(join(runDir, f)), f);
   const comps = [...r.out.matchAll(/^ +(\d) (web|api|db|cache) /gm)];
   assert.ok(comps.length >= 2, 'at least two compartments in the report');
-  const rec = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { simulated: boolean; steps: Array<{ name: string }>; cleanup: { sessionRemoved: boolean } };
+  const rec = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { simulated: boolean; steps: Array<{ name: string }>; cleanup: { sessionRemoved: boolean }; decode: unknown };
   assert.equal(rec.simulated, true);
   assert.deepEqual(rec.steps.map((s) => s.name), ['preflight', 'inventory', 'start', 'stop']);
   assert.equal(rec.cleanup.sessionRemoved, true);
+  // One decode feeds the pcapng and the report. The simulated host's capture holds PktMon packets:
+  // the one-read attempt, then the summary and packet passes (two decodes would open it 6 times).
+  assert.deepEqual(rec.decode, { passes: 2, fileOpens: 3 });
+});
+
+test('capture --simulate --backend pktmon: a PktMon capture is read twice (its component names are logged last), once per pass, for pcapng and report together', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-cap-pktmon-'));
+  const r = await run(['capture', '--simulate', '--backend', 'pktmon', '--duration', '1s', '--out', dir], { WNVCAP_STATE_DIR: join(dir, 'state') });
+  assert.equal(r.code, 0, r.err);
+  const runDir = join(dir, readdirSync(dir).find((n) => n.startsWith('run-'))!);
+  const rec = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { decode: unknown; packets: number };
+  assert.ok(rec.packets > 0);
+  // Opens: the one-pass attempt, then the summary pass and the packet pass.
+  assert.deepEqual(rec.decode, { passes: 2, fileOpens: 3 });
 });
 
 test('capture --dry-run prints every script in order, each introduced by a # line, and they parse', async () => {

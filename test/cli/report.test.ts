@@ -19,7 +19,7 @@ test('cli report: run folder as text names the compartments, the filters and say
   const r = await run(['report', dir]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /SIMULATED host/);
-  assert.match(r.out, /filters  \{"ipAddresses":\["172\.28\.183\.201"\],"truncationLength":256\}/);
+  assert.match(r.out, /filters {2}\{"ipAddresses":\["172\.28\.183\.201"\],"truncationLength":256\}/);
   assert.match(r.out, /^ +2 web +172\.28\.183\.201 +\d+/m);
   assert.match(r.out, /NXDOMAIN doesnotexist\.example/);
   assert.equal(r.out.includes('\x1b['), false, 'no colour when not a terminal');

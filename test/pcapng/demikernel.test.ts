@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readPcapng } from '../../src/pcapng/pcapng-reader.js';
-import { convertBytes, FIXTURES, readFixture } from '../helpers/fixtures.js';
+import { convertBytes, FIXTURES, NEEDS_SHARED, readFixture } from '../helpers/fixtures.js';
 
-test('demikernel: packet by packet equal to the Windows-made pcapng (payload and µs timestamp)', async () => {
+test('demikernel: packet by packet equal to the Windows-made pcapng (payload and µs timestamp)', NEEDS_SHARED, async () => {
   const win = readPcapng(new Uint8Array(readFileSync(join(FIXTURES, 'pktmon-ws2022-icmp-demikernel.windows-etl2pcap.pcapng'))));
   const ours = (await convertBytes(readFixture('pktmon-ws2022-icmp-demikernel.etl'))).pcapng;
   assert.equal(win.application, 'Packet Monitor');
@@ -27,7 +27,7 @@ test('demikernel: packet by packet equal to the Windows-made pcapng (payload and
   assert.match(ours.packets[0]!.comments[0]!, /^component=59 netvsc\.sys edge=Upper Rx/);
 });
 
-test('decode is deterministic: same input, same bytes', async () => {
+test('decode is deterministic: same input, same bytes', NEEDS_SHARED, async () => {
   const a = await convertBytes(readFixture('pktmon-win11-26200-mdns-triton.etl'));
   const b = await convertBytes(readFixture('pktmon-win11-26200-mdns-triton.etl'));
   assert.deepEqual(a.raw, b.raw);

@@ -25,10 +25,6 @@ function script(...lines: string[]): string {
   return [STOP, '$r = [ordered]@{}', ...lines].join('\n');
 }
 
-function rulesOf(vs: Ps51Violation[]): Ps51Rule[] {
-  return [...new Set(vs.map((v) => v.rule))];
-}
-
 function assertFlags(rule: Ps51Rule, text: string, opts: Ps51Options = {}): void {
   const vs = checkPs51(text, opts);
   assert.ok(vs.some((v) => v.rule === rule), `${rule} not flagged in:\n${text}\ngot: ${JSON.stringify(vs)}`);

@@ -18,8 +18,8 @@ import winston from 'winston';
 import { resolveCaptureOptions } from '../../src/capture/options.js';
 import { loadProfile } from '../../src/capture/profiles.js';
 import { main } from '../../src/cli/main.js';
-import { runFleet } from '../../src/remote/fleet.js';
-import { renderFleetText } from '../../src/report/fleet.js';
+import { runFleet } from '../../src/fleet/fleet.js';
+import { renderFleetText } from '../../src/fleet/render.js';
 import { behaviourFromName, SimRemoteHost } from '../../src/sim/sim-fleet.js';
 import { REPO } from '../helpers/fixtures.js';
 

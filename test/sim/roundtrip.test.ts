@@ -99,3 +99,27 @@ test('one pass for NDIS captures, two for PktMon, and the same bytes either way'
     assert.deepEqual(one.summary, two.summary, `${kind}: identical summary`);
   }
 });
+
+test('decodeCapture: one decode feeds the pcapng and the report alike, reading an NDIS file once and a PktMon file in two passes; the same output as each on its own', async () => {
+  const { memorySource } = await import('../../src/etl/byte-source.js');
+  const { convertEtlToPcapng, PcapngConsumer } = await import('../../src/pcapng/etl-to-pcapng.js');
+  const { memorySink } = await import('../../src/pcapng/file-sink.js');
+  const { analyzeCapture, AnalysisConsumer } = await import('../../src/analysis/run-analysis.js');
+  const { decodeCapture } = await import('../../src/providers/decode-capture.js');
+  for (const [kind, make] of [['ndis', writeNdisScenario], ['pktmon', writePktmonScenario]] as const) {
+    const chunks: Uint8Array[] = [];
+    const r = make({ seed: 33, packets: 1200, cpus: 2, bufferSize: 16384, fragmentEvery: 9, vmswitchEvery: 7 }, (c) => chunks.push(c));
+    const bytes = assemble(chunks, r.header);
+    let opens = 0;
+    const sink = memorySink();
+    const pcapng = new PcapngConsumer(sink, 't');
+    const analysis = new AnalysisConsumer(undefined, { application: 't' });
+    const d = await decodeCapture(async () => { opens++; return memorySource(bytes); }, [pcapng, analysis]);
+    await pcapng.finish();
+    assert.deepEqual([d.passes, opens], kind === 'ndis' ? [1, 1] : [2, 3], `${kind}: passes and opens of the file`);
+    const alone = memorySink();
+    await convertEtlToPcapng(async () => memorySource(bytes), alone, { application: 't' });
+    assert.deepEqual(sink.bytes(), alone.bytes(), `${kind}: the same pcapng`);
+    assert.deepEqual(analysis.report(d), await analyzeCapture(async () => memorySource(bytes), undefined, { application: 't' }), `${kind}: the same report`);
+  }
+});

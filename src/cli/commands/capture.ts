@@ -7,19 +7,20 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureOptions } from '../../capture/options.js';
-import { runFleet } from '../../remote/fleet.js';
+import { runFleet } from '../../fleet/fleet.js';
 import { enforceRetention, type AgentDeps } from '../../schedule/agent.js';
 import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js';
 import { PoolController } from '../../remote/controller.js';
 import { RemoteRunner, type FetchingRunner } from '../../remote/remote-runner.js';
 import type { Credential, RemoteTarget } from '../../remote/remote-steps.js';
 import { PASSWORD_ENV } from '../../remote/session-pool.js';
-import { renderFleetHtml, renderFleetText } from '../../report/fleet.js';
+import { renderFleetHtml, renderFleetText } from '../../fleet/render.js';
 import { behaviourFromName, SimRemoteHost } from '../../sim/sim-fleet.js';
 import { adminMembersStep, cleanupStep, netshStopStep, pktmonStopStep, preflightStep, inventoryStep } from '../../capture/steps.js';
 import { defaultStateDir, leaseAlive, readLeases, removeLease } from '../../capture/lease.js';
 import { has, parseAdminMembers, parseInventory, parsePreflight, pktmonRunning } from '../../capture/step-results.js';
-import { newRunId, planScripts, runCapture } from '../../capture/lifecycle.js';
+import { newRunId, planScripts } from '../../capture/lifecycle.js';
+import { captureRun } from '../../run/capture-run.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../capture/options.js';
 import { DEFAULT_PROFILE, listProfiles, loadProfile } from '../../capture/profiles.js';
 import type { PsRunner } from '../../remote/runner.js';
@@ -178,7 +179,7 @@ export async function runCaptureCommand(a: CaptureArgs, ctx: CliContext): Promis
   for (const [sig, h] of handlers) process.on(sig, h);
   let si: typeof import('systeminformation') | undefined;
   try {
-    const res = await runCapture(o, {
+    const res = await captureRun(o, {
       runner, logger: ctx.logger, signal: ac.signal, stateDir: stateDirFor(a, ctx), application: APPLICATION,
       ...(ctx.stderrIsTTY ? { progress: (t: string) => ctx.stderr(`\r${t}   `) } : {}),
       freeBytes: async (path) => {

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { runCapture } from '../../capture/lifecycle.js';
+import { captureRun } from '../../run/capture-run.js';
 import { resolveCaptureOptions } from '../../capture/options.js';
 import { DEFAULT_PROFILE, loadProfile } from '../../capture/profiles.js';
 import { runAgent } from '../../schedule/agent.js';
@@ -130,7 +130,7 @@ export async function runAgentCommand(a: { plan: string; simulate: boolean }, ct
         try {
           const remaining = Math.max(1000, until.getTime() - Date.now());
           const o = resolveCaptureOptions(await loadProfile(w.spec.profile ?? DEFAULT_PROFILE), { duration: `${Math.round(remaining / 1000)}s` }, { out: plan.out, dryRun: false, simulate: a.simulate, force: false });
-          const r = await runCapture(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION });
+          const r = await captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION });
           return { runDir: r.runDir, ok: r.exitCode === 0 };
         } finally {
           await runner.dispose();

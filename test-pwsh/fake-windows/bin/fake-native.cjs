@@ -45,7 +45,7 @@ function withLock(file, fn) {
       } catch {
         continue; // released meanwhile
       }
-      if (Date.now() > deadline) throw new Error(`fake-windows: the state lock ${lock} was held for 30 s`);
+      if (Date.now() > deadline) throw new Error(`fake-windows: the state lock ${lock} was held for 30 s`, { cause: e });
       sleepMs(5);
     }
   }

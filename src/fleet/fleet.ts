@@ -7,15 +7,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import { analyzeCapture } from '../analysis/run-analysis.js';
 import type { ReportData } from '../analysis/report-data.js';
-import { runCapture, newRunId } from '../capture/lifecycle.js';
+import { newRunId } from '../capture/lifecycle.js';
+import { captureRun } from '../run/capture-run.js';
 import type { CaptureOptions } from '../capture/options.js';
-import { openFileSource } from '../etl/file-source.js';
-import { parseSnapshot } from '../topology/snapshot.js';
-import { buildTopology } from '../topology/topology.js';
 import { isAppError } from '../util/errors.js';
-import { remoteRemedy, type FetchingRunner } from './remote-runner.js';
+import { remoteRemedy, type FetchingRunner } from '../remote/remote-runner.js';
 
 export interface HostEnvelope {
   host: string;
@@ -114,7 +111,7 @@ export async function runFleet(runners: FetchingRunner[], o: CaptureOptions, ctx
       maxActive = Math.max(maxActive, active);
       const hostOut = join(fleetDir, runner.host.replace(/[^A-Za-z0-9_.-]/g, '_'));
       try {
-        const r = await runCapture({ ...o, out: hostOut }, {
+        const r = await captureRun({ ...o, out: hostOut }, {
           runner, logger: ctx.logger, signal: ctx.signal, stateDir: ctx.stateDir, application: ctx.application,
           ...(ctx.pollMs !== undefined ? { pollMs: ctx.pollMs } : {}),
         });
@@ -146,19 +143,19 @@ export async function runFleet(runners: FetchingRunner[], o: CaptureOptions, ctx
   const good = envelopes.filter((e) => e.status === 'ok' && e.runDir);
   let report: FleetReport | null = null;
   if (good.length > 0) {
+    // Each host's report.json, written by its run: the captures are not decoded again.
     const hosts: Array<{ host: string; report: ReportData }> = [];
     for (const e of good) {
-      let topo;
       try {
-        topo = buildTopology(parseSnapshot(await readFile(join(e.runDir!, 'snapshot.json'), 'utf8')));
-      } catch {
-        topo = undefined;
+        hosts.push({ host: e.host, report: JSON.parse(await readFile(join(e.runDir!, 'report.json'), 'utf8')) as ReportData });
+      } catch (err) {
+        e.status = 'failed';
+        e.error = { message: `${e.host}: its report could not be read: ${(err as Error).message}`, remedy: null };
       }
-      hosts.push({ host: e.host, report: await analyzeCapture(() => openFileSource(join(e.runDir!, 'capture.etl')), topo, { application: ctx.application }) });
     }
     report = { schema: 'wnvcap.fleet-report/1', simulated: runners.some((r) => r.simulated), hosts, crossHostFlows: matchCrossHost(hosts) };
   }
-  const okCount = good.length;
+  const okCount = envelopes.filter((e) => e.status === 'ok').length;
   const exitCode = okCount === runners.length ? 0 : okCount === 0 ? 4 : 5;
   const result: FleetResult = { schema: 'wnvcap.fleet/1', fleetDir, hosts: envelopes, maxConcurrent: maxActive, report, exitCode };
   await writeFile(join(fleetDir, 'fleet.json'), `${JSON.stringify({ ...result, report: undefined }, null, 2)}\n`);

@@ -1,6 +1,6 @@
 /** The merged fleet report: a table of hosts, a section per good host, and flows seen on two hosts. */
-import type { FleetResult } from '../remote/fleet.js';
-import { renderText } from './text.js';
+import type { FleetResult } from './fleet.js';
+import { renderText } from '../report/text.js';
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,0 +1,58 @@
+/**
+ * A run folder turned into what users read: capture.etl (with snapshot.json) decoded once into
+ * capture.pcapng, the analysis, and report.txt/.html/.json. The capture itself (session control,
+ * capture/) knows nothing of decoding: captureRun hands it this step.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AnalysisConsumer } from '../analysis/run-analysis.js';
+import { openFileSource } from '../etl/file-source.js';
+import { PcapngConsumer } from '../pcapng/etl-to-pcapng.js';
+import { openFileSink } from '../pcapng/file-sink.js';
+import { decodeCapture } from '../providers/decode-capture.js';
+import { loadHtmlAssets } from '../report/assets.js';
+import { renderHtml } from '../report/html.js';
+import { renderText } from '../report/text.js';
+import { parseSnapshot } from '../topology/snapshot.js';
+import { buildTopology, type Topology } from '../topology/topology.js';
+import type { RunFolderFinished } from '../capture/lifecycle.js';
+
+export interface FinishOptions {
+  application: string;
+  /** The capture's filters, shown in the report. */
+  filters?: unknown;
+}
+
+async function topologyOf(runDir: string): Promise<Topology | undefined> {
+  try {
+    return buildTopology(parseSnapshot(JSON.parse(await readFile(join(runDir, 'snapshot.json'), 'utf8'))));
+  } catch {
+    return undefined; // no snapshot (or an unreadable one): a report without compartments
+  }
+}
+
+/** Decodes runDir/capture.etl once into the pcapng and the report; a failure is a warning, the ETL stays. */
+export async function finishRunFolder(runDir: string, o: FinishOptions): Promise<RunFolderFinished> {
+  const etl = join(runDir, 'capture.etl');
+  const size = await stat(etl).then((s) => s.size, () => 0);
+  if (size === 0) return { haveEtl: false, files: {}, warnings: [] };
+  const files: Record<string, string> = { etl: 'capture.etl' };
+  try {
+    const sink = await openFileSink(join(runDir, 'capture.pcapng'));
+    const pcapng = new PcapngConsumer(sink, o.application);
+    const analysis = new AnalysisConsumer(await topologyOf(runDir), { application: o.application, filters: o.filters });
+    let fileOpens = 0;
+    const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis]);
+    await pcapng.finish();
+    await sink.close();
+    files['pcapng'] = 'capture.pcapng';
+    const report = analysis.report(decoded);
+    await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));
+    await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
+    await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    Object.assign(files, { report: 'report.txt', html: 'report.html', json: 'report.json' });
+    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens }, warnings: [] };
+  } catch (e) {
+    return { haveEtl: true, files, warnings: [`decoding the capture failed: ${(e as Error).message}`] };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One way imports: the folders under src/ form no cycle (a folder never imports one that imports
+ * it back, directly or through others). Read from the import statements of every source file.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const SRC = resolve(import.meta.dirname, '..', '..', 'src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** src/<folder>/... → folder ('' for files directly in src). */
+function folderOf(file: string): string {
+  const parts = relative(SRC, file).split(/[\\/]/);
+  return parts.length > 1 ? parts[0]! : '';
+}
+
+/** Folder → folders it imports (static and dynamic imports, type-only ones included). */
+function folderGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const file of sources(SRC)) {
+    const from = folderOf(file);
+    const deps = graph.get(from) ?? new Set<string>();
+    graph.set(from, deps);
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+      const to = folderOf(resolve(dirname(file), m[1]!));
+      if (to !== from) deps.add(to);
+    }
+  }
+  return graph;
+}
+
+/** A cycle through the graph, as the list of folders on it, or undefined. */
+function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'open') return [...path.slice(path.indexOf(n)), n];
+    state.set(n, 'open');
+    path.push(n);
+    for (const d of graph.get(n) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    path.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of graph.keys()) {
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+test('the folders under src/ import one way: no cycle', () => {
+  const graph = folderGraph();
+  assert.ok(graph.size > 10, 'every folder was read');
+  const cycle = findCycle(graph);
+  assert.equal(cycle, undefined, `import cycle: ${cycle?.join(' -> ')}`);
+});
+
+test('the cycle finder finds a cycle (a graph with one, a graph without)', () => {
+  const g = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])], ['d', new Set(['a'])]]);
+  assert.deepEqual(findCycle(g), ['a', 'b', 'c', 'a']);
+  g.get('c')!.delete('a');
+  assert.equal(findCycle(g), undefined);
+});
+
+test('session control does not decode or report: capture/ and remote/ import none of analysis, pcapng, report, run, fleet', () => {
+  const graph = folderGraph();
+  for (const f of ['capture', 'remote']) {
+    const bad = [...graph.get(f)!].filter((d) => ['analysis', 'pcapng', 'report', 'run', 'fleet'].includes(d));
+    assert.deepEqual(bad, [], `${f} imports ${bad.join(', ')}`);
+  }
+});
