@@ -1,11 +1,12 @@
 /**
  * The controller's PowerShell process (controller.ts): a pwsh that runs a small request loop
- * instead of node-powershell's console REPL. While remoting sessions connect in the background,
- * PowerShell and ssh write to the console on their own (ssh's messages, terminal mode sequences),
- * and under a REPL a step's output was lost and the invoke hung (seen with pwsh 7.6.9 on Linux:
- * both delimiters printed, no result, until the timeout). Here each request is one line on stdin
+ * instead of node-powershell's console REPL. Each request is one line on stdin
  * (`<id> <base64 script>`), each answer one line on stdout (`@@wnvcap <id> <base64 output>`);
- * every other line is kept as stray output (what ssh said) and cannot break the protocol.
+ * every other line (ssh's own messages, which PowerShell passes to the console while sessions
+ * connect in the background) is kept as stray output and cannot break the protocol. Under the
+ * REPL a step hung until its timeout when output arrived right after node-powershell's closing
+ * delimiter (child-shell looks for it in the last bytes only): seen first with SSH sessions
+ * connecting, then traced to .NET's keypad sequences (local-runner.ts, childEnv).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
