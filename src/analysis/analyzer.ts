@@ -4,7 +4,7 @@
  * packet paths, unattributed traffic and capture health. Packets in, one ReportData out.
  */
 import { dissect } from '../packets/dissect.js';
-import { Dissection } from '../packets/dissection.js';
+import { Dissection, formatMacNumber } from '../packets/dissection.js';
 import { DNS_RCODE } from '../packets/dns.js';
 import type { DecodeStats, EtlSummary } from '../providers/capture-decoder.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
@@ -159,10 +159,10 @@ export class Analyzer {
         kind: ci?.kind ?? (id === 1 ? 'host' : 'container'),
         interfaces: (ci?.interfaces ?? []).map((ifIndex) => {
           const x = topo?.interfaces.get(ifIndex);
-          return { ifIndex, alias: x?.alias ?? '', mac: x?.mac !== undefined ? macText(x.mac) : null, addresses: x?.addresses ?? [] };
+          return { ifIndex, alias: x?.alias ?? '', mac: x?.mac !== undefined ? formatMacNumber(x.mac) : null, addresses: x?.addresses ?? [] };
         }),
         addresses: ci?.addresses ?? [],
-        containers: (ci?.containers ?? []).map((x) => ({ id: x.id, name: x.name, ip: x.ip ?? null, mac: x.mac !== undefined ? macText(x.mac) : null })),
+        containers: (ci?.containers ?? []).map((x) => ({ id: x.id, name: x.name, ip: x.ip ?? null, mac: x.mac !== undefined ? formatMacNumber(x.mac) : null })),
         endpoints: ci?.endpoints ?? [],
         ...counts(c),
         protocols: protocols(c), timeline: timeline(c),
@@ -282,10 +282,6 @@ export class Analyzer {
       totals: { packets: this.packets, bytes: this.bytes, overlayPackets: this.overlayPackets },
     };
   }
-}
-
-function macText(mac: number): string {
-  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }
 
 function ticksIso(summary: EtlSummary, ticks: number): string {

@@ -15,7 +15,7 @@ import { renderStep, type Step } from '../powershell/script.js';
 import type { PsRunner, StepResult } from '../remote/runner.js';
 import type { FetchingRunner } from '../remote/remote-runner.js';
 import { SNAPSHOT_SCHEMA, type Snapshot } from '../topology/snapshot.js';
-import { AppError, CancelledError, isAppError, RemoteError, UsageError } from '../util/errors.js';
+import { AppError, CancelledError, EXIT, isAppError, RemoteError, UsageError } from '../util/errors.js';
 import { leaseAlive, readLeases, removeLease, writeLease, type Lease } from './lease.js';
 import type { Backend, CaptureOptions } from './options.js';
 import { has, parseInventory, parsePreflight, parseRemaining, parseStatus, parseTraceSessions, pktmonRunning, ResultReader, type Inventory, type Preflight, type Status } from './step-results.js';
@@ -349,7 +349,7 @@ function recordFailure(run: Run, e: unknown): number {
   record.outcome = cancelled ? 'cancelled' : 'failed';
   record.error = { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
   run.log.error((e as Error).message);
-  return cancelled ? 130 : isAppError(e) ? e.exitCode : 1;
+  return cancelled ? EXIT.CANCELLED : isAppError(e) ? e.exitCode : EXIT.BUG;
 }
 
 export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promise<CaptureResult> {
@@ -400,12 +400,12 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
     record.outcome = 'failed';
     record.error = { name: 'RemoteError', message: `the capture produced no file: ${etlPath} is missing or empty after the stop`, hint: 'check free space and the capture folder on the host; run wnvcap doctor' };
     log.error(record.error.message);
-    if (exitCode === 0) exitCode = 4;
+    if (exitCode === EXIT.OK) exitCode = EXIT.REMOTE;
   }
   if (record.outcome === 'running') record.outcome = 'completed';
   if (record.cleanup && !record.cleanup.sessionRemoved) {
     record.warnings.push(`the capture session may still exist on ${ctx.runner.host}: ${record.cleanup.detail}; run wnvcap sessions cleanup`);
-    if (exitCode === 0) exitCode = 4;
+    if (exitCode === EXIT.OK) exitCode = EXIT.REMOTE;
   }
   record.endedAt = new Date().toISOString();
   log.info(`run folder ${runDir}: ${record.outcome}${record.packets !== undefined ? `, ${record.packets} packets` : ''}`);
@@ -446,7 +446,7 @@ async function fetchBack(run: Run, remote: FetchingRunner, etlPath: string, loca
     }
     if (record.outcome === 'running') record.outcome = 'failed';
     record.error ??= { name: (e as Error).name, message: (e as Error).message, ...((e as AppError).hint ? { hint: (e as AppError).hint! } : {}) };
-    if (exitCode === 0) exitCode = 4;
+    if (exitCode === EXIT.OK) exitCode = EXIT.REMOTE;
   }
   rec.durationMs = Date.now() - t0;
   await run.save();

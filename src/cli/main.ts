@@ -35,7 +35,7 @@ type Selected =
   | ({ cmd: 'compartments'; snapshot: string | undefined; json: boolean } & HostArgs)
   | ({ cmd: 'capture' } & CaptureArgs)
   | ({ cmd: 'sessions'; action: 'list' | 'cleanup'; force: boolean; json: boolean } & HostArgs)
-  | { cmd: 'profiles'; action: 'list' | 'show'; name: string | undefined }
+  | { cmd: 'profiles'; action: 'list' | 'show'; name: string | undefined; json: boolean }
   | ({ cmd: 'doctor'; json: boolean } & HostArgs)
   | ({ cmd: 'schedule' } & ScheduleArgs)
   | { cmd: 'agent'; plan: string; simulate: boolean };
@@ -100,9 +100,11 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
       .option('output', { alias: 'o', type: 'string', describe: '<file> to write instead of stdout' })
       .option('compartment', { type: 'number', describe: '<id>: flows, drops and paths of this compartment only' })
       .option('top', { type: 'number', default: 20, describe: '<n> rows in text tables' })
+      .option('json', { type: 'boolean', default: false, describe: 'the same as --format json' })
       .example('wnvcap report run-20260101T120000Z/ --format html -o report.html', ''),
     (a) => {
-      selected = { cmd: 'report', input: a.input, snapshot: a.snapshot, format: a.format as 'text' | 'json' | 'html', output: a.output, compartment: a.compartment, top: a.top };
+      if (a.json && a.format !== 'text' && a.format !== 'json') throw new UsageError(`--json and --format ${a.format} disagree: --json is --format json`);
+      selected = { cmd: 'report', input: a.input, snapshot: a.snapshot, format: a.json ? 'json' : a.format as 'text' | 'json' | 'html', output: a.output, compartment: a.compartment, top: a.top };
     })
     .command('compartments', 'the host\'s network compartments joined with containers and HNS endpoints', (c) => remoteOptions(c)
       .option('snapshot', { type: 'string', describe: '<snapshot.json> (default: ask the live or --simulate host)' })
@@ -155,8 +157,9 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
     (a) => { selected = { cmd: 'sessions', action: a.action as 'list' | 'cleanup', force: a.force, json: a.json, simulate: a.simulate, ...remoteArgs(a) }; })
     .command('profiles <action> [name]', 'list capture profiles, or show one', (c) => c
       .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
-      .positional('name', { type: 'string' }),
-    (a) => { selected = { cmd: 'profiles', action: a.action as 'list' | 'show', name: a.name }; })
+      .positional('name', { type: 'string' })
+      .option('json', { type: 'boolean', default: false, describe: 'list: one JSON document [{ name, description }] (show prints JSON anyway)' }),
+    (a) => { selected = { cmd: 'profiles', action: a.action as 'list' | 'show', name: a.name, json: a.json }; })
     .command('schedule <action> [name]', 'capture windows with Windows Task Scheduler: add, list, remove, run-now', (c) => c
       .positional('action', { choices: ['add', 'list', 'remove', 'run-now'] as const, demandOption: true })
       .positional('name', { type: 'string' })

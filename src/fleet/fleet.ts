@@ -11,7 +11,7 @@ import type { ReportData } from '../analysis/report-data.js';
 import { newRunId } from '../capture/lifecycle.js';
 import { captureRun } from '../run/capture-run.js';
 import type { CaptureOptions } from '../capture/options.js';
-import { isAppError } from '../util/errors.js';
+import { hostsExitCode, isAppError } from '../util/errors.js';
 import { remoteRemedy, type FetchingRunner } from '../remote/remote-runner.js';
 
 export interface HostEnvelope {
@@ -156,7 +156,7 @@ export async function runFleet(runners: FetchingRunner[], o: CaptureOptions, ctx
     report = { schema: 'wnvcap.fleet-report/1', simulated: runners.some((r) => r.simulated), hosts, crossHostFlows: matchCrossHost(hosts) };
   }
   const okCount = envelopes.filter((e) => e.status === 'ok').length;
-  const exitCode = okCount === runners.length ? 0 : okCount === 0 ? 4 : 5;
+  const exitCode = hostsExitCode(okCount, runners.length);
   const result: FleetResult = { schema: 'wnvcap.fleet/1', fleetDir, hosts: envelopes, maxConcurrent: maxActive, report, exitCode };
   await writeFile(join(fleetDir, 'fleet.json'), `${JSON.stringify({ ...result, report: undefined }, null, 2)}\n`);
   return result;

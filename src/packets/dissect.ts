@@ -3,6 +3,7 @@
  * -> TCP/UDP/ICMP -> DNS; UDP 4789 (VXLAN) and GRE 0x6558 (NVGRE) descend into the inner
  * Ethernet frame, keeping the outer addresses. The layers never call each other.
  */
+import { LINKTYPE } from '../util/link-type.js';
 import { decodeArp } from './arp.js';
 import { decodeDns, DNS_PORTS } from './dns.js';
 import { type Dissection, OVERLAY } from './dissection.js';
@@ -16,17 +17,16 @@ import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { decodeVxlan, VXLAN_HEADER_LEN, VXLAN_PORT } from './vxlan.js';
 
-export const LINK = { ETHERNET: 1, RAW: 101, IEEE802_11: 105 } as const;
 export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ICMPV6: 58 } as const;
 
 export function dissect(d: Uint8Array, linkType: number, out: Dissection): Dissection {
   out.reset();
   const end = d.length;
-  if (linkType === LINK.ETHERNET) ethernet(d, 0, end, out, 0);
-  else if (linkType === LINK.RAW) {
+  if (linkType === LINKTYPE.ETHERNET) ethernet(d, 0, end, out, 0);
+  else if (linkType === LINKTYPE.RAW) {
     if (end < 1) out.status = 'truncated';
     else ip(d, 0, end, d[0]! >> 4 === 6 ? 6 : 4, out, 0);
-  } else if (linkType === LINK.IEEE802_11) {
+  } else if (linkType === LINKTYPE.IEEE802_11) {
     const r = decode80211(d, 0, end, out);
     if (r.status !== 'ok') out.status = r.status;
     else if (r.next >= 0) l3(d, r.next, end, out, 0);

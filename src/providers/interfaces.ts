@@ -4,7 +4,8 @@
  * (etl-format.md 6.1). Each gets the best name known: PktMon component names come from the
  * rundown read in the first pass. Lookups use numeric keys: no string is built per packet.
  */
-import { LINKTYPE, SOURCE, type LinkType, type PacketRecord, type PacketSource } from './packet-record.js';
+import { LINKTYPE, type LinkType } from '../util/link-type.js';
+import { SOURCE, type PacketRecord, type PacketSource } from './packet-record.js';
 import type { PktmonComponent } from './pktmon.js';
 import { lookupName, PKTMON_COMPONENT_TYPE } from './pktmon-tables.js';
 

@@ -7,7 +7,8 @@
  */
 import type { EtlRecord } from '../etl/record.js';
 import { readUtf16z } from '../etl/logfile-header.js';
-import { DIRECTION, LINKTYPE, SOURCE, type LinkType, type PacketRecord, type VmSwitchInfo } from './packet-record.js';
+import { LINKTYPE, type LinkType } from '../util/link-type.js';
+import { DIRECTION, SOURCE, type PacketRecord, type VmSwitchInfo } from './packet-record.js';
 
 export const NDIS_EVENT = { FRAGMENT: 1001, METADATA: 1002, VMSWITCH_FRAGMENT: 1003 } as const;
 

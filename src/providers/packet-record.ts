@@ -1,10 +1,9 @@
 /**
  * What crosses from the ETL side (etl/ + providers/) to everything else: one packet, as a
  * reusable mutable object. `data` is a view into the decoder's buffers: valid only until the
- * next packet; call copyPacket() to keep one.
+ * next packet (copy what must outlive it).
  */
-export const LINKTYPE = { ETHERNET: 1, RAW: 101, IEEE802_11: 105 } as const;
-export type LinkType = (typeof LINKTYPE)[keyof typeof LINKTYPE];
+import { LINKTYPE, type LinkType } from '../util/link-type.js';
 
 export const DIRECTION = { UNKNOWN: 0, INBOUND: 1, OUTBOUND: 2 } as const;
 export type Direction = (typeof DIRECTION)[keyof typeof DIRECTION];
@@ -62,8 +61,3 @@ export class PacketRecord {
   relabelled = false;
 }
 
-export function copyPacket(p: PacketRecord): PacketRecord {
-  const c = Object.assign(new PacketRecord(), p);
-  c.data = p.data.slice();
-  return c;
-}

@@ -8,7 +8,8 @@ import type { EtlRecord } from '../etl/record.js';
 import { readUtf16z } from '../etl/logfile-header.js';
 import { formatGuid } from '../util/guid.js';
 import { formatIpv6Text } from '../util/ip.js';
-import { DIRECTION, LINKTYPE, SOURCE, type PacketRecord } from './packet-record.js';
+import { LINKTYPE } from '../util/link-type.js';
+import { DIRECTION, SOURCE, type PacketRecord } from './packet-record.js';
 import { ETHERNET_ETHERTYPES } from './pktmon-tables.js';
 
 export const PKTMON_EVENT = {

@@ -26,7 +26,6 @@ export interface WindowSpec {
   timezone?: string;
   duration: string;
   profile?: string;
-  computers?: string[];
 }
 
 export interface Plan {
@@ -89,7 +88,9 @@ export function validatePlan(doc: unknown, source = 'plan', defaultOut?: string)
     }
     if (x['timezone'] !== undefined) spec.timezone = String(x['timezone']);
     if (x['profile'] !== undefined) spec.profile = String(x['profile']);
-    if (x['computers'] !== undefined) spec.computers = (Array.isArray(x['computers']) ? x['computers'] : [x['computers']]).map(String);
+    // The agent captures on the host it runs on; a fleet window is a scheduled task with
+    // --computer, which carries the remoting options a plan has no place for.
+    if (x['computers'] !== undefined) bad(`window ${name}: "computers" is not supported by wnvcap agent (it captures on its own host); schedule a fleet with: wnvcap schedule add <name> --computer a,b --ssh|--credential ...`);
     return spec;
   });
   return { out: out as string, ...(d['keep'] !== undefined ? { keep: d['keep'] as number } : {}), ...(d['maxDiskGB'] !== undefined ? { maxDiskGB: d['maxDiskGB'] as number } : {}), windows };

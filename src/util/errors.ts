@@ -1,7 +1,8 @@
 /**
  * The error hierarchy of wnvcap. Every error says what and where, and may carry a hint.
- * Exit codes (documented in README and --help):
- *   0 ok, 1 bug, 2 usage, 3 unreadable input, 4 PowerShell/remote failure, 130 Ctrl-C.
+ * Exit codes, the one table (documented in README and --help):
+ *   0 ok, 1 bug, 2 usage, 3 unreadable input, 4 PowerShell/remote failure (fleet: no host
+ *   succeeded), 5 fleet: some hosts failed, 130 Ctrl-C.
  */
 export const EXIT = {
   OK: 0,
@@ -9,8 +10,14 @@ export const EXIT = {
   USAGE: 2,
   INPUT: 3,
   REMOTE: 4,
+  SOME_HOSTS_FAILED: 5,
   CANCELLED: 130,
 } as const;
+
+/** Many hosts: 0 when all succeeded, 4 when none did, 5 when some did. */
+export function hostsExitCode(ok: number, total: number): number {
+  return ok === total ? EXIT.OK : ok === 0 ? EXIT.REMOTE : EXIT.SOME_HOSTS_FAILED;
+}
 
 export interface AppErrorOptions {
   hint?: string | undefined;

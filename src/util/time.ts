@@ -21,13 +21,6 @@ export function filetimeToIso(ft: bigint): string {
   return `${iso.slice(0, 23)}${rem.toString().padStart(4, '0')}Z`;
 }
 
-/** FILETIME (BigInt) -> microseconds since 1970 (floor), as a number. */
-export function filetimeToUnixMicros(ft: bigint): number {
-  const d = ft - FILETIME_UNIX_EPOCH;
-  const q = d / 10n;
-  return Number(d < 0n && d % 10n !== 0n ? q - 1n : q);
-}
-
 /** Parses durations such as 500ms, 60s, 5m, 2h, 1d; bare numbers are seconds. Returns ms. */
 export function parseDurationMs(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);

@@ -67,6 +67,9 @@ test('capture: bad flag values exit 2 naming the flag; no Windows and no --simul
 test('profiles list/show and doctor on the simulated host', async () => {
   const l = await run(['profiles', 'list']);
   for (const n of ['container', 'hyperv', 'lbfo', 'sdn', 'drops', 'minimal']) assert.match(l.out, new RegExp(`^${n} `, 'm'));
+  const lj = JSON.parse((await run(['profiles', 'list', '--json'])).out) as Array<{ name: string; description: string }>;
+  assert.deepEqual(lj.map((p) => p.name).sort(), ['container', 'drops', 'hyperv', 'lbfo', 'minimal', 'sdn']);
+  assert.ok(lj.every((p) => p.description.length > 0));
   const s = JSON.parse((await run(['profiles', 'show', 'drops'])).out) as { resolved: { backend: string; pktmonType: string } };
   assert.deepEqual([s.resolved.backend, s.resolved.pktmonType], ['pktmon', 'drop']);
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-doc-'));

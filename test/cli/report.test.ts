@@ -39,6 +39,9 @@ test('cli report: json and html to files, --compartment', async () => {
   const only = await run(['report', dir, '--format', 'json', '--compartment', '4']);
   const flows = (JSON.parse(only.out) as { flows: Array<{ compartments: number[] }> }).flows;
   assert.ok(flows.length > 0 && flows.every((f) => f.compartments.includes(4)));
+  // --json is --format json (every command takes --json); with another format it is a usage error.
+  assert.equal((await run(['report', dir, '--json', '--compartment', '4'])).out, only.out);
+  assert.equal((await run(['report', dir, '--json', '--format', 'html'])).code, 2);
 });
 
 test('cli compartments: ipconfig-style text and JSON', async () => {

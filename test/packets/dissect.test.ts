@@ -1,7 +1,8 @@
 /** Packet layers, one frame per case, built byte by byte with the layer stack in a comment. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dissect, LINK } from '../../src/packets/dissect.js';
+import { dissect } from '../../src/packets/dissect.js';
+import { LINKTYPE } from '../../src/util/link-type.js';
 import { Dissection, formatMacNumber, OVERLAY, parseMac } from '../../src/packets/dissection.js';
 import { ipv4Frame, ipv6Frame, TCP_FLAG } from '../../src/sim/frames.js';
 
@@ -12,7 +13,7 @@ test('Ethernet[802.1Q[IPv4[TCP SYN with MSS, SACK-permitted, window scale, times
     protocol: 'tcp', srcPort: 49152, dstPort: 443, seq: 0xfffffff0, flags: TCP_FLAG.SYN, window: 64240,
     options: hex('020405b4 0402 080a 00000001 00000000 0103 0307'),
   }, { vlan: 42 });
-  const d = dissect(f, LINK.ETHERNET, new Dissection());
+  const d = dissect(f, LINKTYPE.ETHERNET, new Dissection());
   assert.equal(d.status, 'ok');
   assert.equal(d.vlanId, 42);
   assert.equal(formatMacNumber(d.srcMac), '00:15:5d:01:02:03');
@@ -31,7 +32,7 @@ test('IPv4 total length 0 (large send offload) uses the captured length', () => 
   const f = ipv4Frame('00:00:00:00:00:01', '00:00:00:00:00:02', '1.1.1.1', '2.2.2.2', { protocol: 'tcp', srcPort: 1, dstPort: 2, payload: new Uint8Array(3000) });
   f[16] = 0;
   f[17] = 0;
-  const d = dissect(f, LINK.ETHERNET, new Dissection());
+  const d = dissect(f, LINKTYPE.ETHERNET, new Dissection());
   assert.equal(d.status, 'ok');
   assert.equal(d.ipLength, f.length - 14);
   assert.equal(d.payloadLength, 3000);
@@ -50,7 +51,7 @@ test('Ethernet[IPv6[hop-by-hop[UDP[DNS query AAAA]]]] and a DNS NXDOMAIN respons
   const plen = ((f[18]! << 8) | f[19]!) + 8;
   withExt[18] = plen >> 8;
   withExt[19] = plen & 0xff;
-  const d = dissect(withExt, LINK.ETHERNET, new Dissection());
+  const d = dissect(withExt, LINKTYPE.ETHERNET, new Dissection());
   assert.equal(d.status, 'ok');
   assert.equal(d.ipVersion, 6);
   assert.equal(d.srcIp, 'fe80::1');
@@ -62,7 +63,7 @@ test('Ethernet[IPv6[hop-by-hop[UDP[DNS query AAAA]]]] and a DNS NXDOMAIN respons
   assert.equal(d.dnsQuestionType, 28);
   // Response with rcode 3 and a compressed answer name pointer.
   const r = hex('1234 8183 0001 0000 0000 0000 07 6578616d706c65 03 636f6d 00 001c 0001');
-  const d2 = dissect(ipv4Frame('00:00:00:00:00:02', '00:00:00:00:00:01', '8.8.8.8', '10.0.0.1', { protocol: 'udp', srcPort: 53, dstPort: 5000, payload: r }), LINK.ETHERNET, new Dissection());
+  const d2 = dissect(ipv4Frame('00:00:00:00:00:02', '00:00:00:00:00:01', '8.8.8.8', '10.0.0.1', { protocol: 'udp', srcPort: 53, dstPort: 5000, payload: r }), LINKTYPE.ETHERNET, new Dissection());
   assert.equal(d2.dnsResponse, true);
   assert.equal(d2.dnsRcode, 3);
 });
@@ -73,7 +74,7 @@ test('Ethernet[IPv4[UDP 4789[VXLAN VNI 4096[Ethernet[IPv4[ICMP echo]]]]]]', () =
   vx.set(hex('08000000 00100000'));
   vx.set(inner, 8);
   const outer = ipv4Frame('00:0d:3a:1b:2c:3d', '12:34:56:78:9a:bc', '10.0.0.4', '10.0.0.5', { protocol: 'udp', srcPort: 40000, dstPort: 4789, payload: vx });
-  const d = dissect(outer, LINK.ETHERNET, new Dissection());
+  const d = dissect(outer, LINKTYPE.ETHERNET, new Dissection());
   assert.equal(d.status, 'ok');
   assert.equal(d.overlay, OVERLAY.VXLAN);
   assert.equal(d.virtualNetworkId, 4096);
@@ -98,7 +99,7 @@ test('Ethernet[IPv4[GRE key (NVGRE VSID 5001)[Ethernet[IPv4[UDP]]]]]', () => {
   f[16] = total >> 8;
   f[17] = total & 0xff;
   f.set(gre, 34);
-  const d = dissect(f, LINK.ETHERNET, new Dissection());
+  const d = dissect(f, LINKTYPE.ETHERNET, new Dissection());
   assert.equal(d.status, 'ok');
   assert.equal(d.overlay, OVERLAY.NVGRE);
   assert.equal(d.virtualNetworkId, 5001);
@@ -108,17 +109,17 @@ test('Ethernet[IPv4[GRE key (NVGRE VSID 5001)[Ethernet[IPv4[UDP]]]]]', () => {
 
 test('ARP request, raw IP (PktMon PacketType 3), 802.11 QoS data to IP', () => {
   const arp = hex('ffffffffffff 00155d010203 0806 0001 0800 06 04 0001 00155d010203 0a000001 000000000000 0a000002');
-  const a = dissect(arp, LINK.ETHERNET, new Dissection());
+  const a = dissect(arp, LINKTYPE.ETHERNET, new Dissection());
   assert.equal(a.arpOp, 1);
   assert.equal(a.arpSenderIp, '10.0.0.1');
   assert.equal(a.arpTargetIp, '10.0.0.2');
   const ip = ipv4Frame('00:00:00:00:00:01', '00:00:00:00:00:02', '10.9.1.14', '10.9.1.22', { protocol: 'udp', srcPort: 5, dstPort: 6 }).subarray(14);
-  const r = dissect(ip, LINK.RAW, new Dissection());
+  const r = dissect(ip, LINKTYPE.RAW, new Dissection());
   assert.equal(r.srcIp, '10.9.1.14');
   assert.equal(r.dstPort, 6);
   // 802.11 QoS data, ToDS, addr1 BSSID, addr2 SA, addr3 DA; QoS control; LLC/SNAP IPv4.
   const wifi = new Uint8Array([...hex('8801 0000 aabbccddeeff 00155d010203 112233445566 0000 0000 aaaa03000000 0800'), ...ip]);
-  const w = dissect(wifi, LINK.IEEE802_11, new Dissection());
+  const w = dissect(wifi, LINKTYPE.IEEE802_11, new Dissection());
   assert.equal(w.status, 'ok');
   assert.equal(formatMacNumber(w.srcMac), '00:15:5d:01:02:03');
   assert.equal(formatMacNumber(w.dstMac), '11:22:33:44:55:66');
@@ -128,13 +129,13 @@ test('ARP request, raw IP (PktMon PacketType 3), 802.11 QoS data to IP', () => {
 test('truncated and malformed frames return a status, never throw', () => {
   const f = ipv4Frame('00:00:00:00:00:01', '00:00:00:00:00:02', '1.2.3.4', '5.6.7.8', { protocol: 'tcp', srcPort: 1, dstPort: 2, payload: new Uint8Array(40) });
   for (let n = 0; n < f.length; n++) {
-    const d = dissect(f.subarray(0, n), LINK.ETHERNET, new Dissection());
+    const d = dissect(f.subarray(0, n), LINKTYPE.ETHERNET, new Dissection());
     assert.ok(['ok', 'truncated', 'malformed', 'unsupported'].includes(d.status));
     if (n < 14) assert.equal(d.status, 'truncated');
   }
   const bad = f.slice();
   bad[14] = 0x41; // IHL 4 bytes
-  assert.equal(dissect(bad, LINK.ETHERNET, new Dissection()).status, 'malformed');
+  assert.equal(dissect(bad, LINKTYPE.ETHERNET, new Dissection()).status, 'malformed');
   assert.equal(parseMac('00-15-5D-2A-7C-11'), parseMac('00155d2a7c11'));
   assert.equal(parseMac('nope'), -1);
 });

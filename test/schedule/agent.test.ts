@@ -125,3 +125,8 @@ test('plan without "out": the default the CLI passes (defaultOutDir), else an er
   assert.equal(parsePlan(`out: D:\\runs\n${text}`, 'p', 'C:\\ProgramData\\wnvcap\\runs').out, 'D:\\runs', 'the plan\'s own out wins');
   assert.throws(() => parsePlan(text, 'p'), /"out" \(where run folders go\) is required/);
 });
+
+test('a plan window with "computers" is rejected with the way to schedule a fleet (the agent captures on its own host)', () => {
+  assert.throws(() => parsePlan('out: /runs\nwindows:\n  - name: fleet\n    cron: "0 3 * * *"\n    duration: 10m\n    computers: [ch01, ch02]\n'),
+    (e: unknown) => /window fleet: "computers" is not supported by wnvcap agent .*wnvcap schedule add <name> --computer/.test((e as Error).message));
+});

@@ -27,7 +27,7 @@ import type { PsRunner } from '../../remote/runner.js';
 import { SimHost } from '../../sim/sim-host.js';
 import { SNAPSHOT_SCHEMA } from '../../topology/snapshot.js';
 import { buildTopology } from '../../topology/topology.js';
-import { RemoteError, UsageError } from '../../util/errors.js';
+import { CancelledError, hostsExitCode, RemoteError, UsageError } from '../../util/errors.js';
 import { APPLICATION } from '../../version.js';
 import type { CliContext } from '../context.js';
 import { compartmentsJson, renderCompartments } from './compartments.js';
@@ -108,7 +108,7 @@ export async function forEachHost(a: HostArgs, ctx: CliContext, fn: (runner: PsR
       await r.dispose();
     }
   }
-  return ok === runners.length ? 0 : ok === 0 ? 4 : 5;
+  return hostsExitCode(ok, runners.length);
 }
 
 
@@ -246,7 +246,7 @@ async function readPassword(a: CaptureArgs, ctx: CliContext): Promise<string> {
   }
   if (!process.stdin.isTTY) throw new UsageError('--credential needs a password: set WNVCAP_PASSWORD, use --credential-file, or run in a terminal to be asked');
   ctx.stderr(`password for ${a.credential}: `);
-  return new Promise((res) => {
+  return new Promise((res, rej) => {
     const stdin = process.stdin;
     stdin.setRawMode(true);
     let pw = '';
@@ -260,7 +260,13 @@ async function readPassword(a: CaptureArgs, ctx: CliContext): Promise<string> {
           res(pw);
           return;
         }
-        if (ch === '\u0003') process.exit(130);
+        if (ch === '\u0003') {
+          stdin.setRawMode(false);
+          stdin.off('data', on);
+          stdin.pause();
+          rej(new CancelledError('interrupted at the password prompt'));
+          return;
+        }
         if (ch === '\u007f') pw = pw.slice(0, -1);
         else pw += ch;
       }
@@ -350,9 +356,11 @@ async function sessionsOn(runner: PsRunner, a: HostArgs & { action: 'list' | 'cl
   }
 }
 
-export async function runProfiles(a: { action: 'list' | 'show'; name: string | undefined }, ctx: CliContext): Promise<number> {
+export async function runProfiles(a: { action: 'list' | 'show'; name: string | undefined; json: boolean }, ctx: CliContext): Promise<number> {
   if (a.action === 'list') {
-    for (const p of await listProfiles()) ctx.stdout(`${p.name.padEnd(10)} ${p.description}\n`);
+    const list = await listProfiles();
+    if (a.json) ctx.stdout(`${JSON.stringify(list.map((p) => ({ name: p.name, description: p.description })), null, 2)}\n`);
+    else for (const p of list) ctx.stdout(`${p.name.padEnd(10)} ${p.description}\n`);
     return 0;
   }
   const p = await loadProfile(a.name ?? DEFAULT_PROFILE);
