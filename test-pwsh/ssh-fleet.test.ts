@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main } from '../src/cli/main.js';
+import { PoolController } from '../src/remote/controller.js';
+import { ControllerShell } from '../src/remote/controller-shell.js';
+import { RemoteRunner } from '../src/remote/remote-runner.js';
 import { writeNdisScenario } from '../src/sim/scenarios.js';
 import { PWSH, tally } from './helpers.js';
 import { cmdline, environ, processTree } from './proc.js';
@@ -202,3 +205,37 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     }
   });
 }
+
+test('the shared controller dies during a copy: the copy is made again once over a new session and verified; the host keeps nothing', OPTS(300_000), async () => {
+  const work = mkdtempSync(join(tmpdir(), 'wnvcap-refetch-'));
+  const fleet = await startSshFleet([{ name: 'cp1', type: 'ws2022-docker' }]);
+  const shell = new ControllerShell({ env: { ...fleet.clientEnv, WNVCAP_PWSH: PWSH ?? 'pwsh' } });
+  const controller = new PoolController(shell, { throttle: 2 });
+  const runner = new RemoteRunner(controller, { host: 'cp1', transport: 'ssh', user: fleet.user, keyFile: fleet.keyFile }, work);
+  try {
+    const onHost = bigEtl(work);
+    const expected = statSync(onHost).size;
+    const local = join(work, 'fetched.etl');
+    let killed = false;
+    const watch = setInterval(() => {
+      if (!killed && existsSync(local) && statSync(local).size > 1 << 20 && shell.pid) {
+        killed = true;
+        process.kill(-shell.pid, 'SIGKILL'); // the controller's process group, not the host
+      }
+    }, 50);
+    let r;
+    try {
+      r = await runner.fetch(onHost, local, { timeoutMs: 300_000 });
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(killed, 'the controller was killed while the copy arrived');
+    assert.equal(controller.generation, 1, 'a new controller took over');
+    assert.equal(r.bytes, expected);
+    assert.equal(statSync(local).size, expected, 'the whole file, verified by the host\'s hash');
+    assert.ok(!existsSync(onHost), 'the verified copy was removed from the host');
+  } finally {
+    await runner.dispose();
+    await fleet.dispose();
+  }
+});

@@ -53,13 +53,13 @@ function traceSessionsStatement(names: readonly string[]): Statement {
 
 /** Which of these ETW sessions still run: how a pktmon or netsh stop is confirmed when the stop itself failed. */
 export function traceSessionsStep(names: readonly string[]): Step {
-  return { name: 'verify-stopped', description: `is any of ${names.join(', ')} still running`, timeoutMs: STEP_TIMEOUT_MS.status, statements: [traceSessionsStatement(names)] };
+  return { name: 'verify-stopped', repeatable: true, description: `is any of ${names.join(', ')} still running`, timeoutMs: STEP_TIMEOUT_MS.status, statements: [traceSessionsStatement(names)] };
 }
 
 /** The local Administrators group (by its well-known SID, not its localized name) and its direct members. */
 export function adminMembersStep(): Step {
   return {
-    name: 'admin-members',
+    name: 'admin-members', repeatable: true,
     description: 'direct members of the local Administrators group (S-1-5-32-544)',
     timeoutMs: STEP_TIMEOUT_MS.status,
     statements: [
@@ -71,7 +71,7 @@ export function adminMembersStep(): Step {
 
 export function preflightStep(): Step {
   return {
-    name: 'preflight',
+    name: 'preflight', repeatable: true,
     description: 'Windows build, elevation, PowerShell edition, the commands this host has, existing capture sessions',
     timeoutMs: STEP_TIMEOUT_MS.preflight,
     statements: [
@@ -95,7 +95,7 @@ export function inventoryStep(): Step {
   const docker = (args: Array<string | ReturnType<typeof raw>>, opts: Omit<Statement, 'stages'>): Statement =>
     stmt(new NativeCall('docker.exe', args), { tolerateErrors: true, optional: true, ...opts });
   return {
-    name: 'inventory',
+    name: 'inventory', repeatable: true,
     description: 'compartments, IP interfaces and addresses, adapters, HNS networks/endpoints/namespaces, VM adapters and switches, Docker networks',
     timeoutMs: STEP_TIMEOUT_MS.inventory,
     statements: [
@@ -187,7 +187,7 @@ export function startStep(sessionName: string, etlPath: string, o: CaptureOption
 
 export function statusStep(sessionName: string, etlPath: string): Step {
   return {
-    name: 'status',
+    name: 'status', repeatable: true,
     description: 'session status and file size',
     timeoutMs: STEP_TIMEOUT_MS.status,
     statements: [

@@ -80,6 +80,8 @@ export interface Step {
   requiresPs7?: boolean;
   /** How long the step may take before PowerShell is stopped (default: the runner's, 2 minutes). */
   timeoutMs?: number;
+  /** Only reads: running it again is harmless (a remote runner repeats it once when its controller was lost). */
+  repeatable?: boolean;
 }
 
 export function stmt(stages: PsCommand | NativeCall | readonly (PsCommand | NativeCall)[], opts: Omit<Statement, 'stages'> = {}): Statement {

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { renderStep, type Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import { childEnv, findPowerShell, killTree, SETSID, timeoutScale, UTF8_OUTPUT, type PowerShellExecutable } from './local-runner.js';
-import { parseEnvelope, stripTerminalSequences, type PsRunner, type StepResult } from './runner.js';
+import { parseEnvelope, strayLines, type PsRunner, type StepResult } from './runner.js';
 
 const ANSWER = '@@wnvcap ';
 
@@ -104,8 +104,7 @@ export class ControllerShell implements PsRunner {
   }
 
   private keep(line: string): void {
-    const l = stripTerminalSequences(line).trim();
-    if (l) this.stray.push(l);
+    this.stray.push(...strayLines(line));
   }
 
   private lost(child: ChildProcess, why: string): void {

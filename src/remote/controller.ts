@@ -8,7 +8,7 @@
 import type { Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import { closePoolStep, collectStep, stopJobStep, submitStep, type PoolOptions } from './session-pool.js';
-import { stripTerminalSequences, parseEnvelope, type PsRunner, type StepResult } from './runner.js';
+import { parseEnvelope, strayLines, type PsRunner, type StepResult } from './runner.js';
 
 export interface JobOptions {
   /** The most the step may take (default: the step's own timeout). */
@@ -63,7 +63,8 @@ export class PoolController implements SessionController {
   private holders = 0;
   private stray: string[] = [];
   private strayBase = 0;
-
+  /** The generation in which the pool was created (undefined: no job ever ran). */
+  private generationOpened: number | undefined;
   constructor(private readonly shell: PsRunner, private readonly o: PoolControllerOptions) {}
 
   retain(): void {
@@ -79,9 +80,6 @@ export class PoolController implements SessionController {
     }
     await this.shell.dispose();
   }
-
-  /** The generation in which the pool was created (undefined: no job ever ran). */
-  private generationOpened: number | undefined;
 
   strayMark(): number {
     return this.strayBase + this.stray.length;
@@ -155,8 +153,7 @@ export class PoolController implements SessionController {
   }
 
   private keepStray(raw: string): void {
-    const lines = stripTerminalSequences(raw).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('{'));
-    this.stray.push(...lines);
+    this.stray.push(...strayLines(raw));
     const over = this.stray.length - MAX_STRAY_LINES;
     if (over > 0) {
       this.stray.splice(0, over);

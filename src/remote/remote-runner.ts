@@ -10,7 +10,7 @@ import type { Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import type { JobOptions, SessionController } from './controller.js';
 import { closeSessionStep, fetchFileStep, openSessionStep, remoteInvokeStep, removeRemoteFileStep, sshConfigStep, type RemoteTarget } from './remote-steps.js';
-import { parseEnvelope, stripTerminalSequences, type PsRunner, type StepResult } from './runner.js';
+import { parseEnvelope, type PsRunner, type StepResult } from './runner.js';
 
 export interface FetchResult {
   bytes: number;
@@ -37,11 +37,6 @@ export async function sha256File(path: string): Promise<{ hash: string; bytes: n
     bytes += (chunk as Buffer).length;
   }
   return { hash: h.digest('hex').toUpperCase(), bytes };
-}
-
-/** Output lines that are not the step's JSON envelope (terminal sequences removed). */
-export function strayLines(raw: string): string {
-  return stripTerminalSequences(raw).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('{')).join('; ').slice(0, 400);
 }
 
 /** Remedies for the usual remoting failures (windows-capture.md 5.5; SSH: what ssh itself says). */
@@ -141,6 +136,18 @@ export class RemoteRunner implements FetchingRunner {
   }
 
   async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
+    const generation = this.controller.generation;
+    try {
+      return await this.runOnce(step, opts);
+    } catch (e) {
+      // The shared controller was lost (another host's failure can take it down): a step that
+      // only reads is run once more over a new session.
+      if (step.repeatable && this.controller.generation !== generation) return this.runOnce(step, opts);
+      throw e;
+    }
+  }
+
+  private async runOnce(step: Step, opts: { timeoutMs?: number }): Promise<StepResult> {
     await this.connect();
     const r = await this.control(remoteInvokeStep(this.key, step), opts);
     if (!r.ok) {
@@ -156,13 +163,7 @@ export class RemoteRunner implements FetchingRunner {
   }
 
   async fetch(remotePath: string, localPath: string, opts: { timeoutMs: number; idleMs?: number }): Promise<FetchResult> {
-    await this.connect();
-    const size = (): number => { try { return statSync(localPath).size; } catch { return -1; } };
-    const r = await this.control(fetchFileStep(this.key, remotePath, localPath, opts.timeoutMs), { timeoutMs: opts.timeoutMs, progress: size, ...(opts.idleMs ? { idleMs: opts.idleMs } : {}) });
-    if (!r.ok) {
-      this.connectedIn = undefined;
-      throw new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${r.error?.message ?? ''}`, { host: this.target.host, hint: remoteRemedy('copy') });
-    }
+    const r = await this.copy(remotePath, localPath, opts);
     const remoteHash = (remoteStrings(r.result['remoteHash'])[0] ?? '').toUpperCase();
     const local = await sha256File(localPath);
     if (!remoteHash || remoteHash !== local.hash) throw new RemoteError(`the copy of ${remotePath} from ${this.target.host} does not match (sha256 ${local.hash} vs ${remoteHash}); the remote file was kept`, { host: this.target.host, hint: remoteRemedy('hash') });
@@ -175,6 +176,30 @@ export class RemoteRunner implements FetchingRunner {
       kept = (e as Error).message;
     }
     return { bytes: local.bytes, sha256: local.hash, ...(kept !== undefined ? { remoteCopyKept: `${remotePath} stays on ${this.target.host}: ${kept}` } : {}) };
+  }
+
+  /**
+   * Copy-Item -FromSession and the host's hash. The copy is repeated once when the controller
+   * PowerShell was lost meanwhile (it is shared by every host: pwsh 7.6.9 was seen to abort, exit
+   * 134, when another host died mid-copy), since copying again is harmless. Any failure says
+   * "copy ... failed" with the remedy: the capture is still on the host.
+   */
+  private async copy(remotePath: string, localPath: string, opts: { timeoutMs: number; idleMs?: number }): Promise<StepResult> {
+    const size = (): number => { try { return statSync(localPath).size; } catch { return -1; } };
+    const failed = (why: string): RemoteError => new RemoteError(`copy of ${remotePath} from ${this.target.host} failed: ${why}`, { host: this.target.host, hint: remoteRemedy('copy') });
+    for (let attempt = 1; ; attempt++) {
+      const generation = this.controller.generation;
+      try {
+        await this.connect();
+        const r = await this.control(fetchFileStep(this.key, remotePath, localPath, opts.timeoutMs), { timeoutMs: opts.timeoutMs, progress: size, ...(opts.idleMs ? { idleMs: opts.idleMs } : {}) });
+        if (r.ok) return r;
+        this.connectedIn = undefined;
+        throw failed(r.error?.message ?? 'unknown error');
+      } catch (e) {
+        if (attempt === 1 && this.controller.generation !== generation) continue; // the controller was replaced: once more
+        throw (e as Error).message.startsWith('copy of ') ? e : failed((e as Error).message);
+      }
+    }
   }
 
   async dispose(): Promise<void> {

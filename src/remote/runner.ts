@@ -31,6 +31,11 @@ export function stripTerminalSequences(text: string): string {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
 
+/** Output lines that are not a JSON envelope (what ssh and PowerShell printed besides it), terminal sequences removed. */
+export function strayLines(raw: string): string[] {
+  return stripTerminalSequences(raw).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('{'));
+}
+
 /** Parses the envelope a step prints (the last JSON object line of its output). */
 export function parseEnvelope(text: string): StepResult | undefined {
   const t = stripTerminalSequences(text).trim();
