@@ -69,11 +69,12 @@ export interface CaptureRun extends CaptureResult {
 }
 
 /** One capture through the production lifecycle and runner on a fake host (a fake clock for the window). */
-export async function captureOn(fake: FakeHost, flags: RawCaptureOptions = {}, extra: { profile?: string; signal?: AbortSignal; beforeStep?: (n: string) => void; env?: Record<string, string>; stateDir?: string } = {}): Promise<CaptureRun> {
+export async function captureOn(fake: FakeHost, flags: RawCaptureOptions = {}, extra: { profile?: string; signal?: AbortSignal; beforeStep?: (n: string) => void; env?: Record<string, string>; stateDir?: string; runner?: CountingRunner } = {}): Promise<CaptureRun> {
   const out = mkdtempSync(join(tmpdir(), 'wnvcap-pwsh-'));
   const stateDir = extra.stateDir ?? join(out, 'state');
-  const o = resolveCaptureOptions(await loadProfile(extra.profile ?? 'container'), { duration: '2s', ...flags }, { out, dryRun: false, simulate: false, force: false });
-  const runner = new CountingRunner(fake, extra.env);
+  const o = resolveCaptureOptions(await loadProfile(extra.profile ?? 'container'), { duration: '2s', ...flags }, { out, dryRun: false, force: false });
+  // A runner given by the caller (a PowerShell kept warm across captures of one fake host) stays open.
+  const runner = extra.runner ?? new CountingRunner(fake, extra.env);
   let clock = 0;
   try {
     const r = await runCapture(o, {
@@ -82,7 +83,7 @@ export async function captureOn(fake: FakeHost, flags: RawCaptureOptions = {}, e
     });
     return { ...r, stateDir, runner };
   } finally {
-    await runner.dispose();
+    if (!extra.runner) await runner.dispose();
   }
 }
 

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { renderStep, type Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
-import { childEnv, findPowerShell, killTree, SETSID, timeoutScale, UTF8_OUTPUT, type PowerShellExecutable } from './local-runner.js';
+import { childEnv, findPowerShell, killTree, scaledTimeout, SETSID, timeoutScale, UTF8_OUTPUT, type PowerShellExecutable } from './local-runner.js';
 import { parseEnvelope, strayLines, type PsRunner, type StepResult } from './runner.js';
 
 const ANSWER = '@@wnvcap ';
@@ -122,7 +122,7 @@ export class ControllerShell implements PsRunner {
       throw new RemoteError(`step ${step.name} needs PowerShell 7 (SSH remoting), and pwsh is not installed here`, { host: this.host, hint: 'install PowerShell 7, or use WinRM (drop --ssh)' });
     }
     const child = this.start();
-    const timeoutMs = (opts.timeoutMs ?? step.timeoutMs ?? 120_000) * this.scale;
+    const timeoutMs = scaledTimeout(opts.timeoutMs ?? step.timeoutMs ?? 120_000, this.scale);
     const id = this.nextId++;
     const text = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {

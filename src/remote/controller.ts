@@ -9,6 +9,7 @@ import type { Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import { closePoolStep, collectStep, stopJobStep, submitStep, type PoolOptions } from './session-pool.js';
 import { parseEnvelope, strayLines, type PsRunner, type StepResult } from './runner.js';
+import { scaledTimeout } from './local-runner.js';
 
 export interface JobOptions {
   /** The most the step may take (default: the step's own timeout). */
@@ -93,7 +94,7 @@ export class PoolController implements SessionController {
 
   async run(step: Step, opts: JobOptions = {}): Promise<StepResult> {
     const id = `j${this.nextId++}`;
-    const timeoutMs = (opts.timeoutMs ?? step.timeoutMs ?? 120_000) * (this.o.timeoutScale ?? 1);
+    const timeoutMs = scaledTimeout(opts.timeoutMs ?? step.timeoutMs ?? 120_000, this.o.timeoutScale ?? 1);
     const done = new Promise<StepResult>((resolve, reject) => this.jobs.set(id, { name: step.name, resolve, reject }));
     done.catch(() => undefined); // a failed submit rejects it too, with nobody waiting
     let submitted: StepResult;
@@ -111,7 +112,7 @@ export class PoolController implements SessionController {
     const job = this.jobs.get(id);
     if (job) {
       job.timer = setTimeout(() => void this.stop(id, `timed out after ${Math.round(timeoutMs / 1000)} s`), timeoutMs);
-      if (opts.progress) job.watchdog = this.watch(id, opts.progress, (opts.idleMs ?? 120_000) * (this.o.timeoutScale ?? 1));
+      if (opts.progress) job.watchdog = this.watch(id, opts.progress, scaledTimeout(opts.idleMs ?? 120_000, this.o.timeoutScale ?? 1));
     }
     void this.poll();
     return done;

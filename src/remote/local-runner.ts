@@ -111,6 +111,18 @@ export function timeoutScale(env: Readonly<Record<string, string | undefined>>):
   return Number.isFinite(v) && v > 0 ? v : 1;
 }
 
+/**
+ * A scale below 1 never brings a limit under 5 s (nor above the limit itself): a fresh PowerShell
+ * loading a module takes seconds on a loaded machine, and a stop or a check cut that short leaves
+ * a capture unconfirmed.
+ */
+const MIN_SCALED_MS = 5_000;
+
+/** A time limit under WNVCAP_TIMEOUT_SCALE. */
+export function scaledTimeout(ms: number, scale: number): number {
+  return scale >= 1 ? ms * scale : Math.max(ms * scale, Math.min(ms, MIN_SCALED_MS));
+}
+
 export class LocalPowerShellRunner implements PsRunner {
   readonly host: string;
   readonly simulated = false;
@@ -156,7 +168,7 @@ export class LocalPowerShellRunner implements PsRunner {
   }
 
   async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
-    const timeoutMs = (opts.timeoutMs ?? step.timeoutMs ?? this.defaultTimeoutMs) * this.scale;
+    const timeoutMs = scaledTimeout(opts.timeoutMs ?? step.timeoutMs ?? this.defaultTimeoutMs, this.scale);
     if (step.requiresPs7 && this.executable?.edition !== 'pwsh') {
       throw new RemoteError(`step ${step.name} needs PowerShell 7 (SSH remoting), and pwsh is not installed here`, { host: this.host, hint: 'install PowerShell 7, or use WinRM (drop --ssh)' });
     }

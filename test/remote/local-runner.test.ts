@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fetchTimeoutMs } from '../../src/capture/lifecycle.js';
-import { findPowerShell, timeoutScale } from '../../src/remote/local-runner.js';
+import { findPowerShell, scaledTimeout, timeoutScale } from '../../src/remote/local-runner.js';
 
 test('defect 5: pwsh is found on PATH (MSIX/Store, Linux), then in Program Files, then Windows PowerShell 5.1; WNVCAP_PWSH wins', () => {
   const has = (files: string[]) => (p: string): boolean => files.includes(p);
@@ -23,4 +23,8 @@ test('defect 8: the copy back gets 10 s per MB of the size cap, an hour at least
   assert.equal(timeoutScale({}), 1);
   assert.equal(timeoutScale({ WNVCAP_TIMEOUT_SCALE: '3' }), 3);
   assert.equal(timeoutScale({ WNVCAP_TIMEOUT_SCALE: 'fast' }), 1);
+  assert.equal(scaledTimeout(60_000, 3), 180_000, 'a slow host: three times');
+  assert.equal(scaledTimeout(300_000, 0.05), 15_000);
+  assert.equal(scaledTimeout(60_000, 0.05), 5_000, 'never under 5 s: a fresh PowerShell loading a module on a loaded machine');
+  assert.equal(scaledTimeout(2_000, 0.5), 2_000, 'nor over the limit itself');
 });
