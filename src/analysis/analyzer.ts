@@ -16,13 +16,15 @@ import { Attributor } from './attribution.js';
 import { FlowTable, type Flow } from './flows.js';
 import { PathTracker } from './paths.js';
 import type { ReportData, ReportFlow, TrafficCounts } from './report-data.js';
+import type { CaptureFilters } from '../util/filters.js';
+import { filetimeToIso } from '../util/time.js';
 
 export interface AnalyzerOptions {
   /** Only this compartment's traffic in flows/paths/drops (counters still cover all). */
   compartment?: number;
   /** Flows listed in full (sorted by bytes); the rest are summarised. */
   topFlows?: number;
-  filters?: unknown;
+  filters?: CaptureFilters;
   application: string;
 }
 
@@ -86,7 +88,8 @@ export class Analyzer {
   private malformed = 0;
   private overlayPackets = 0;
 
-  constructor(private readonly topo: Topology | undefined, private readonly o: AnalyzerOptions) {
+  /** startTime: the session's StartTime (FILETIME), the zero of packet ticks. */
+  constructor(private readonly topo: Topology | undefined, private readonly o: AnalyzerOptions, private readonly startTime: bigint) {
     this.attributor = new Attributor(topo);
   }
 
@@ -143,7 +146,7 @@ export class Analyzer {
 
   finish(summary: EtlSummary, stats: DecodeStats, components: ReadonlyMap<number, PktmonComponent>): ReportData {
     this.paths.finish();
-    const iso = (t: number): string => ticksIso(summary, t);
+    const iso = (t: number): string => ticksIso(this.startTime, t);
     const ifaceName = new Map(stats.interfaces.map((i) => [i.id, i.name]));
     const topo = this.topo;
     const compIds = new Set<number>([...this.byCompartment.keys(), ...(topo ? topo.compartments.keys() : [])]);
@@ -172,15 +175,13 @@ export class Analyzer {
     const byBytes = allFlows.sort((x, y) => y.bytes - x.bytes || x.id - y.id);
     const top = this.o.topFlows ?? 1000;
     const flowOut = (f: Flow): ReportFlow => {
-      const sigs = this.paths.flowPaths.get(f.id);
+      const flowPaths = [...(this.paths.flowPaths.get(f.id)?.values() ?? [])];
       const stops = new Map<number, { packets: number; dropped: number }>();
-      for (const [sig, n] of sigs ?? []) {
-        const dropped = sig.endsWith('!');
-        const hops = sig.replace(/!$/, '').split('>').map(Number);
-        const last = hops[hops.length - 1]!;
+      for (const p of flowPaths) {
+        const last = p.hops[p.hops.length - 1]!;
         const e = stops.get(last) ?? { packets: 0, dropped: 0 };
-        e.packets += n;
-        if (dropped) e.dropped += n;
+        e.packets += p.packets;
+        if (p.dropped) e.dropped += p.packets;
         stops.set(last, e);
       }
       return {
@@ -189,8 +190,8 @@ export class Analyzer {
         first: iso(f.firstTicks), last: iso(f.lastTicks), durationSeconds: (f.lastTicks - f.firstTicks) / 1e7,
         compartments: [...f.compartments].sort((x, y) => x - y), interfaces: [...f.interfaces].sort((x, y) => x - y), dropped: f.dropped, tcp: f.tcp,
         path: {
-          signatures: [...(sigs ?? new Map<string, number>()).entries()].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([sig, n]) => ({
-            hops: sig.replace(/!$/, '').split('>').map((h) => ifaceName.get(Number(h)) ?? h), dropped: sig.endsWith('!'), packets: n,
+          signatures: flowPaths.sort((x, y) => y.packets - x.packets).slice(0, 5).map((p) => ({
+            hops: p.hops.map((h) => ifaceName.get(h) ?? String(h)), dropped: p.dropped, packets: p.packets,
           })),
           stops: [...stops.entries()].sort((x, y) => y[1].packets - x[1].packets).map(([i, e]) => ({ interface: ifaceName.get(i) ?? String(i), packets: e.packets, dropped: e.dropped })),
         },
@@ -284,15 +285,10 @@ export class Analyzer {
   }
 }
 
-function ticksIso(summary: EtlSummary, ticks: number): string {
-  // StartTime + ticks, formatted to 100 ns.
-  const m = /^(.*)\.(\d{7})Z$/.exec(summary.header.startTime);
-  if (!m) return '';
-  const startFt = BigInt(Date.parse(`${m[1]}Z`)) * 10000n + BigInt(m[2]!);
-  const ft = startFt + BigInt(ticks);
-  const ms = ft / 10000n;
-  const rem = ft % 10000n;
-  return `${new Date(Number(ms)).toISOString().slice(0, 23)}${rem.toString().padStart(4, '0')}Z`;
+/** StartTime + ticks as ISO text to 100 ns ('' where the header's time is no date). */
+function ticksIso(startTime: bigint, ticks: number): string {
+  const iso = filetimeToIso(startTime + BigInt(ticks));
+  return iso === 'invalid' ? '' : iso;
 }
 
 function describeCaptured(s: EtlSummary, packets: number, truncated: number): string {

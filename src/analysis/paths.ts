@@ -22,6 +22,13 @@ export interface PathStats {
   hopLatencyTicks: number[];
 }
 
+/** One path of one flow: where its packets went, and how many went so. */
+export interface FlowPath {
+  hops: number[];
+  dropped: boolean;
+  packets: number;
+}
+
 export class PathTracker {
   /** Hash (31-bit, a small integer for V8) -> ring slot. */
   private readonly byHash = new Map<number, number>();
@@ -41,8 +48,8 @@ export class PathTracker {
   private readonly extra = new Map<number, { hops: number[]; ticks: number[] }>();
   private readonly singleSig: string[] = [];
   readonly paths = new Map<string, PathStats>();
-  /** flow id -> path signature -> packets. */
-  readonly flowPaths = new Map<number, Map<string, number>>();
+  /** flow id -> its paths (keyed by an internal signature of hops and drop). */
+  readonly flowPaths = new Map<number, Map<string, FlowPath>>();
   multiHopPackets = 0;
   hashCollisions = 0;
 
@@ -156,7 +163,12 @@ export class PathTracker {
         m = new Map();
         this.flowPaths.set(flowId, m);
       }
-      m.set(sig, (m.get(sig) ?? 0) + 1);
+      let fp = m.get(sig);
+      if (!fp) {
+        fp = { hops, dropped, packets: 0 };
+        m.set(sig, fp);
+      }
+      fp.packets++;
     }
   }
 

@@ -3,6 +3,7 @@
  * (text, JSON, HTML) reads only this.
  */
 import type { Flow } from './flows.js';
+import type { CaptureFilters } from '../util/filters.js';
 
 /** A flow as reported: the table's fields, with times as text and its path. */
 export interface ReportFlow extends Pick<Flow, 'id' | 'protocol' | 'a' | 'b' | 'virtualNetworkId' | 'packets' | 'bytes' | 'dropped' | 'tcp'> {
@@ -71,7 +72,7 @@ export interface ReportData {
     malformedPackets: number;
     lateEvents: number;
     decodeIssues: Record<string, number>;
-    filters: unknown;
+    filters: CaptureFilters | null;
     warnings: string[];
     captured: string;
   };

@@ -4,7 +4,7 @@
  */
 import type { ByteSource } from '../etl/byte-source.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
-import { decodeCapture, type CaptureConsumer, type DecodeCaptureOptions, type DecodeCaptureResult } from '../providers/decode-capture.js';
+import { decodeCapture, type CaptureConsumer, type DecodeCaptureOptions, type DecodeCaptureResult, type DecodeStart } from '../providers/decode-capture.js';
 import type { PacketRecord } from '../providers/packet-record.js';
 import type { Topology } from '../topology/topology.js';
 import { Analyzer, type AnalyzerOptions } from './analyzer.js';
@@ -15,8 +15,8 @@ export class AnalysisConsumer implements CaptureConsumer {
   private analyzer: Analyzer | undefined;
   constructor(private readonly topo: Topology | undefined, private readonly o: AnalyzerOptions) {}
 
-  start(): void {
-    this.analyzer = new Analyzer(this.topo, this.o);
+  start(s: DecodeStart): void {
+    this.analyzer = new Analyzer(this.topo, this.o, s.header.startTime);
   }
 
   addInterface(): void {}

@@ -20,6 +20,7 @@ import { leaseAlive, readLeases, removeLease, writeLease, type Lease } from './l
 import type { Backend, CaptureOptions } from './options.js';
 import { has, parseInventory, parsePreflight, parseRemaining, parseStatus, parseTraceSessions, pktmonRunning, ResultReader, type Inventory, type Preflight, type Status } from './step-results.js';
 import { cleanupStep, genericProviders, inventoryStep, netshStartStep, netshStopStep, PKTMON_2004_BUILD, PKTMON_BUILD, PKTMON_TRACE_SESSION, pktmonFilterLimit, pktmonFilters, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep, traceSessionsStep } from './steps.js';
+import type { CaptureFilters } from '../util/filters.js';
 
 export interface CaptureContext {
   runner: PsRunner;
@@ -38,7 +39,7 @@ export interface CaptureContext {
   /** Clock for the capture window (tests pass a fake one together with sleep). */
   now?: () => number;
   /** Turns the run folder's capture.etl into pcapng and reports (run/finish.ts); without it, the ETL alone. */
-  finish?: (runDir: string, o: { application: string; filters: unknown }) => Promise<RunFolderFinished>;
+  finish?: (runDir: string, o: { application: string; filters: CaptureFilters }) => Promise<RunFolderFinished>;
 }
 
 /** What finishing the run folder gave (run/finish.ts). */
@@ -68,7 +69,7 @@ export interface RunRecord {
   startedAt: string;
   endedAt?: string;
   request: Omit<CaptureOptions, 'dryRun'>;
-  filters: { ips: string[]; protocols: number[]; macs: string[]; etherTypes: number[]; truncate: number; captureType: string };
+  filters: CaptureFilters;
   backend?: 'netevent' | 'pktmon' | 'netsh';
   session?: string;
   steps: StepRecord[];
@@ -498,6 +499,7 @@ async function stopAndRemove(run: Run, backend: Exclude<Backend, 'auto'>, sessio
     // The stop may have failed because there is nothing left to stop: ask the host.
     const gone = await verifyGone(run, backend, session);
     if (gone === 'gone') return { sessionRemoved: true, detail: `no longer present after: ${last}` };
+    if (typeof gone === 'object') last = `${last}; then ${gone.checkFailed}`;
     if (gone === 'unconfirmed') {
       run.warn(`the ${backend} stop failed (${last}) and its ETW session was never seen running: check on the host (pktmon status / netsh trace show status)`);
       return { sessionRemoved: true, detail: `not found after: ${last} (unconfirmed)` };
@@ -518,20 +520,23 @@ function stoppedFromResult(run: Run, backend: Exclude<Backend, 'auto'>, session:
  * Is our capture gone from the host (by name, never by localized text)? 'unconfirmed': the tool's
  * ETW session was never seen running, so not finding it proves little.
  */
-async function verifyGone(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<'gone' | 'present' | 'unconfirmed'> {
+async function verifyGone(run: Run, backend: Exclude<Backend, 'auto'>, session: string): Promise<'gone' | 'present' | 'unconfirmed' | { checkFailed: string }> {
   const host = run.ctx.runner.host;
   try {
     if (backend === 'netevent') {
       const r = await run.ctx.runner.run(preflightStep());
-      return r.ok && !parsePreflight(r, host).sessions.some((s) => s.name === session) ? 'gone' : 'present';
+      if (!r.ok) return { checkFailed: `the check failed: ${r.error?.message ?? 'unknown error'}` };
+      return parsePreflight(r, host).sessions.some((s) => s.name === session) ? 'present' : 'gone';
     }
     const names = traceNames(backend, session);
     const r = await run.ctx.runner.run(traceSessionsStep(names));
     const traces = r.ok ? parseTraceSessions(r, host, 'verify-stopped') : undefined;
-    if (traces === undefined || traces.some((t) => names.some((n) => n.toLowerCase() === t.toLowerCase()))) return 'present';
+    if (traces === undefined) return { checkFailed: `the check failed: ${r.error?.message ?? 'no list of ETW sessions'}` };
+    if (traces.some((t) => names.some((n) => n.toLowerCase() === t.toLowerCase()))) return 'present';
     return run.traceSeen ? 'gone' : 'unconfirmed';
-  } catch {
-    return 'present';
+  } catch (e) {
+    run.log.warn(`could not check whether the ${backend} session is gone: ${(e as Error).message}`);
+    return { checkFailed: `the check failed: ${(e as Error).message}` };
   }
 }
 

@@ -12,6 +12,7 @@ import { newRunId } from '../capture/lifecycle.js';
 import { captureRun } from '../run/capture-run.js';
 import type { CaptureOptions } from '../capture/options.js';
 import { hostsExitCode, isAppError } from '../util/errors.js';
+import { FILETIME_UNIX_EPOCH, isoToFiletime } from '../util/time.js';
 import { remoteRemedy, type FetchingRunner } from '../remote/remote-runner.js';
 
 export interface HostEnvelope {
@@ -63,10 +64,10 @@ export interface FleetContext {
   progress?: (text: string) => void;
 }
 
+/** A report's time (ISO text to 100 ns) in µs since 1970. */
 function isoMicros(iso: string): number {
-  const m = /^(.*)\.(\d{7})Z$/.exec(iso);
-  if (!m) return Date.parse(iso) * 1000;
-  return Date.parse(`${m[1]}Z`) * 1000 + Math.floor(Number(m[2]) / 10);
+  const ft = isoToFiletime(iso);
+  return ft === undefined ? NaN : Number((ft - FILETIME_UNIX_EPOCH) / 10n);
 }
 
 export function matchCrossHost(hosts: Array<{ host: string; report: ReportData }>): CrossHostFlow[] {

@@ -3,7 +3,7 @@
  * capture.pcapng, the analysis, and report.txt/.html/.json. The capture itself (session control,
  * capture/) knows nothing of decoding: captureRun hands it this step.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnalysisConsumer } from '../analysis/run-analysis.js';
 import { openFileSource } from '../etl/file-source.js';
@@ -13,21 +13,26 @@ import { decodeCapture } from '../providers/decode-capture.js';
 import { loadHtmlAssets } from '../report/assets.js';
 import { renderHtml } from '../report/html.js';
 import { renderText } from '../report/text.js';
-import { parseSnapshot } from '../topology/snapshot.js';
-import { buildTopology, type Topology } from '../topology/topology.js';
+import { loadTopology } from '../topology/snapshot-file.js';
+import type { Topology } from '../topology/topology.js';
 import type { RunFolderFinished } from '../capture/lifecycle.js';
+import type { CaptureFilters } from '../util/filters.js';
 
 export interface FinishOptions {
   application: string;
   /** The capture's filters, shown in the report. */
-  filters?: unknown;
+  filters?: CaptureFilters;
 }
 
-async function topologyOf(runDir: string): Promise<Topology | undefined> {
+/** The run's snapshot as a topology; without one (or with a damaged one, said in warnings) the report has no compartments. */
+async function topologyOf(runDir: string, warnings: string[]): Promise<Topology | undefined> {
+  const path = join(runDir, 'snapshot.json');
+  if (!(await stat(path).then(() => true, () => false))) return undefined;
   try {
-    return buildTopology(parseSnapshot(JSON.parse(await readFile(join(runDir, 'snapshot.json'), 'utf8'))));
-  } catch {
-    return undefined; // no snapshot (or an unreadable one): a report without compartments
+    return await loadTopology(path);
+  } catch (e) {
+    warnings.push(`${(e as Error).message}: the report has no compartments`);
+    return undefined;
   }
 }
 
@@ -37,10 +42,11 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
   const size = await stat(etl).then((s) => s.size, () => 0);
   if (size === 0) return { haveEtl: false, files: {}, warnings: [] };
   const files: Record<string, string> = { etl: 'capture.etl' };
+  const warnings: string[] = [];
   try {
     const sink = await openFileSink(join(runDir, 'capture.pcapng'));
     const pcapng = new PcapngConsumer(sink, o.application);
-    const analysis = new AnalysisConsumer(await topologyOf(runDir), { application: o.application, filters: o.filters });
+    const analysis = new AnalysisConsumer(await topologyOf(runDir, warnings), { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
     let fileOpens = 0;
     const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis]);
     await pcapng.finish();
@@ -51,8 +57,8 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
     await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
     await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     Object.assign(files, { report: 'report.txt', html: 'report.html', json: 'report.json' });
-    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens }, warnings: [] };
+    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens }, warnings };
   } catch (e) {
-    return { haveEtl: true, files, warnings: [`decoding the capture failed: ${(e as Error).message}`] };
+    return { haveEtl: true, files, warnings: [...warnings, `decoding the capture failed: ${(e as Error).message}`] };
   }
 }

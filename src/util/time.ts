@@ -21,6 +21,14 @@ export function filetimeToIso(ft: bigint): string {
   return `${iso.slice(0, 23)}${rem.toString().padStart(4, '0')}Z`;
 }
 
+/** ISO 8601 UTC text (as filetimeToIso writes it, or with fewer digits) -> FILETIME; undefined when it is no date. */
+export function isoToFiletime(iso: string): bigint | undefined {
+  const m = /^(.*?)(?:\.(\d{1,7}))?Z$/.exec(iso);
+  const ms = m ? Date.parse(`${m[1]}Z`) : NaN;
+  if (Number.isNaN(ms)) return undefined;
+  return BigInt(ms) * 10000n + BigInt((m![2] ?? '').padEnd(7, '0')) + FILETIME_UNIX_EPOCH;
+}
+
 /** Parses durations such as 500ms, 60s, 5m, 2h, 1d; bare numbers are seconds. Returns ms. */
 export function parseDurationMs(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);

@@ -13,13 +13,13 @@ const dir = mkdtempSync(join(tmpdir(), 'wnvcap-report-'));
 const cap = containerHostCapture({});
 writeFileSync(join(dir, 'capture.etl'), cap.etl);
 writeFileSync(join(dir, 'snapshot.json'), JSON.stringify(cap.snapshot));
-writeFileSync(join(dir, 'run.json'), JSON.stringify({ filters: { ipAddresses: ['172.28.183.201'], truncationLength: 256 } }));
+writeFileSync(join(dir, 'run.json'), JSON.stringify({ filters: { ips: ['172.28.183.201'], protocols: [], macs: [], etherTypes: [], truncate: 256, captureType: 'both' } }));
 
 test('cli report: run folder as text names the compartments, the filters and says simulated', async () => {
   const r = await run(['report', dir]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /SIMULATED host/);
-  assert.match(r.out, /filters {2}\{"ipAddresses":\["172\.28\.183\.201"\],"truncationLength":256\}/);
+  assert.match(r.out, /filters {2}\{"ips":\["172\.28\.183\.201"\],"protocols":\[\],"macs":\[\],"etherTypes":\[\],"truncate":256,/);
   assert.match(r.out, /^ +2 web +172\.28\.183\.201 +\d+/m);
   assert.match(r.out, /NXDOMAIN doesnotexist\.example/);
   assert.equal(r.out.includes('\x1b['), false, 'no colour when not a terminal');
