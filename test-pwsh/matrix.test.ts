@@ -52,7 +52,7 @@ for (const type of HOST_TYPES) {
           if (p.values.backend !== undefined && p.values.backend !== backend) continue; // drops: pktmon only
           for (const flags of FLAG_SETS) {
             const out = mkdtempSync(join(tmpdir(), 'wnvcap-matrix-'));
-            const o = resolveCaptureOptions(p, { ...flags, backend }, { out, dryRun: false, simulate: false, force: false });
+            const o = resolveCaptureOptions(p, { ...flags, backend }, { out, dryRun: false, force: false });
             const what = `${type} ${p.name} ${backend} ${JSON.stringify(flags)}`;
             const [start, stop] = steps(backend, o, join(out, 'run-x', 'capture.etl'), h.build, h.vmswitch);
             const s = await runner.run(start);

@@ -34,7 +34,6 @@ export interface CaptureOptions {
   providers: ProviderSpec[];
   out: string;
   dryRun: boolean;
-  simulate: boolean;
   force: boolean;
 }
 
@@ -92,7 +91,7 @@ export function normalizeMac(v: string, flag = '--mac'): string {
 }
 
 /** Merges profile values and flag values (flags win) and validates everything. */
-export function resolveCaptureOptions(profile: { name: string; values: RawCaptureOptions }, flags: RawCaptureOptions, general: { out: string; dryRun: boolean; simulate: boolean; force: boolean }): CaptureOptions {
+export function resolveCaptureOptions(profile: { name: string; values: RawCaptureOptions }, flags: RawCaptureOptions, general: { out: string; dryRun: boolean; force: boolean }): CaptureOptions {
   const pick = <K extends keyof RawCaptureOptions>(k: K): RawCaptureOptions[K] => (flags[k] !== undefined ? flags[k] : profile.values[k]);
   const durationRaw = pick('duration') ?? '60s';
   const durationMs = typeof durationRaw === 'number' ? durationRaw * 1000 : parseDurationMs(durationRaw);

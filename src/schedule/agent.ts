@@ -36,7 +36,10 @@ export interface AgentEvent {
   removed?: string;
 }
 
-export async function enforceRetention(plan: Plan, deps: AgentDeps, keepPath: string | null): Promise<string[]> {
+/** What retention needs of a plan: the output folder and its limits (a scheduled capture's --keep / --max-disk too). */
+export type Retention = Pick<Plan, 'out' | 'keep' | 'maxDiskGB'>;
+
+export async function enforceRetention(plan: Retention, deps: Pick<AgentDeps, 'listRuns' | 'removeRun'>, keepPath: string | null): Promise<string[]> {
   const runs = (await deps.listRuns(plan.out)).sort((a, b) => a.name.localeCompare(b.name));
   const removed: string[] = [];
   const victims = new Set<RunFolder>();

@@ -79,3 +79,26 @@ test('session control does not decode or report: capture/ and remote/ import non
     assert.deepEqual(bad, [], `${f} imports ${bad.join(', ')}`);
   }
 });
+
+/** Files a file loads when it is loaded: its static imports that are not type-only, transitively (import() excluded). */
+function startupClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?'(\.[^']+)'/gm)) {
+      if (m[1]) continue; // import type: erased
+      visit(resolve(dirname(file), m[2]!).replace(/\.js$/, '.ts'));
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test('start-up loads the CLI and its options only: what a command runs is loaded by import() when it runs (wnvcap --version reads no decoder, PowerShell or simulator)', () => {
+  const loaded = [...startupClosure(join(SRC, 'cli', 'main.ts'))].map((f) => relative(SRC, f).replace(/\\/g, '/'));
+  assert.ok(loaded.includes('cli/commands/capture.ts') && loaded.includes('cli/commands/report.ts'), `every command's options are read: ${loaded.join(', ')}`);
+  const heavy = loaded.filter((f) => !/^(cli\/|util\/|version\.ts$)/.test(f) || f === 'cli/hosts.ts');
+  assert.deepEqual(heavy, [], `loaded at start-up: ${heavy.join(', ')}`);
+});

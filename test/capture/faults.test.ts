@@ -24,7 +24,7 @@ const quiet = winston.createLogger({ silent: true, transports: [new winston.tran
 async function capture(backend: string, host: SimHost, extra: Partial<CaptureContext> = {}): Promise<{ record: RunRecord; runDir: string; exitCode: number; stateDir: string }> {
   const out = mkdtempSync(join(tmpdir(), 'wnvcap-fault-'));
   const stateDir = join(out, 'state');
-  const o = resolveCaptureOptions(await loadProfile('container'), { backend, duration: '3s' }, { out, dryRun: false, simulate: true, force: false });
+  const o = resolveCaptureOptions(await loadProfile('container'), { backend, duration: '3s' }, { out, dryRun: false, force: false });
   let clock = 0;
   const r = await runCapture(o, {
     runner: host, logger: quiet, signal: new AbortController().signal, stateDir, application: 'test', pollMs: 1000,
@@ -144,7 +144,7 @@ test('SIGINT/SIGTERM at every phase: the session is removed; during the window i
   const ac = new AbortController();
   let clock = 0;
   const out = mkdtempSync(join(tmpdir(), 'wnvcap-sig-'));
-  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '60s' }, { out, dryRun: false, simulate: true, force: false });
+  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '60s' }, { out, dryRun: false, force: false });
   const r = await runCapture(o, {
     runner: host, logger: quiet, signal: ac.signal, stateDir: join(out, 'state'), application: 'test', now: () => clock,
     sleep: async (ms) => { clock += ms; if (clock >= 5000) ac.abort(); },

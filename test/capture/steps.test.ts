@@ -7,7 +7,7 @@ import { netshFilters, netshStartStep, pktmonFilters, pktmonStartStep } from '..
 import { NativeCall } from '../../src/powershell/script.js';
 
 async function opts(flags: RawCaptureOptions, profile = 'minimal'): Promise<ReturnType<typeof resolveCaptureOptions>> {
-  return resolveCaptureOptions(await loadProfile(profile), flags, { out: 'C:\\runs', dryRun: true, simulate: false, force: false });
+  return resolveCaptureOptions(await loadProfile(profile), flags, { out: 'C:\\runs', dryRun: true, force: false });
 }
 
 function natives(step: { statements: Array<{ stages: readonly unknown[] }> }): string[][] {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { planScripts } from '../../src/capture/lifecycle.js';
 import { resolveCaptureOptions } from '../../src/capture/options.js';
 import { loadProfile } from '../../src/capture/profiles.js';
-import { parsePowerShell, type ArgValue } from '../../src/powershell/ps-parse.js';
+import { parsePowerShell, type ArgValue } from '../helpers/ps-parse.js';
 import { quoteString } from '../../src/powershell/quote.js';
 import { cmd, NativeCall, renderStep, stmt } from '../../src/powershell/script.js';
 
@@ -42,7 +42,7 @@ test('hostile --out paths reach every step as one argument', async () => {
   const profile = await loadProfile('container');
   for (const h of HOSTILE.filter((x) => !x.includes('\0'))) {
     for (const backend of ['netevent', 'pktmon', 'netsh']) {
-      const o = resolveCaptureOptions(profile, { backend }, { out: h, dryRun: true, simulate: false, force: false });
+      const o = resolveCaptureOptions(profile, { backend }, { out: h, dryRun: true, force: false });
       const runDir = `${h}\\run-x`;
       for (const { step, text } of planScripts(o, 'x', runDir)) {
         const p = parsePowerShell(text);
@@ -63,7 +63,7 @@ test('hostile --out paths reach every step as one argument', async () => {
 
 test('values that must have a form are usage errors naming the flag', async () => {
   const profile = await loadProfile('container');
-  const g = { out: '.', dryRun: true, simulate: false, force: false };
+  const g = { out: '.', dryRun: true, force: false };
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ ip: ["10.0.0.1'; whoami"] }, /--ip/], [{ mac: ['00-15-5D-01-02'] }, /--mac/], [{ ethertype: ['0x10'] }, /--ethertype/],
     [{ protocol: ['tcpx'] }, /--protocol/], [{ maxSize: '12XB' }, /--max-size/], [{ duration: 'soon' }, /--duration/],

@@ -148,7 +148,7 @@ test('values inside literals never change what the checker finds (hostile --out 
   const findings = (text: string): string => checkPs51(text).map((v) => `${v.rule}: ${v.message}`).sort().join('\n');
   const profile = await loadProfile('container');
   const plan = (backend: string, out: string): string[] =>
-    planScripts(resolveCaptureOptions(profile, { backend }, { out, dryRun: true, simulate: false, force: false }), 'x', `${out}\\run-x`).map((s) => findings(s.text));
+    planScripts(resolveCaptureOptions(profile, { backend }, { out, dryRun: true, force: false }), 'x', `${out}\\run-x`).map((s) => findings(s.text));
   for (const backend of ['netevent', 'pktmon', 'netsh']) {
     const base = plan(backend, 'C:\\runs');
     for (const h of HOSTILE.filter((x) => !x.includes('\0'))) assert.deepEqual(plan(backend, h), base, `${backend} ${JSON.stringify(h).slice(0, 60)}`);
@@ -193,7 +193,7 @@ async function captureScripts(): Promise<Checked[]> {
     for (const asked of ['netevent', 'pktmon', 'netsh', 'auto']) {
       const backend = asked === 'auto' ? 'netevent' : asked;
       for (const flags of FLAG_SETS) {
-        const o = resolveCaptureOptions(p, { ...flags, backend: asked }, { out: 'C:\\ProgramData\\wnvcap\\runs', dryRun: true, simulate: false, force: false });
+        const o = resolveCaptureOptions(p, { ...flags, backend: asked }, { out: 'C:\\ProgramData\\wnvcap\\runs', dryRun: true, force: false });
         for (const { step, text } of planScripts(o, '20260101T000000Z-abcd', 'C:\\ProgramData\\wnvcap\\runs\\run-20260101T000000Z-abcd')) {
           out.push({ label: `${backend}/${step.name}`, violations: checkPs51(text, { proven: provenFor(backend, step.name) }) });
         }

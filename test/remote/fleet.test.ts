@@ -50,7 +50,7 @@ test('fleet of 24 simulated hosts: envelopes, throttle, verified copies, no sess
   const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
   const logger = winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream: sink })] });
   const hosts = NAMES.map((n) => new SimRemoteHost({ host: n, transport: 'winrm' }, behaviourFromName(n), join(dir, 'disks'), { user: 'CORP\\capture', password: SECRET }));
-  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '1s' }, { out: join(dir, 'out'), dryRun: false, simulate: true, force: false });
+  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '1s' }, { out: join(dir, 'out'), dryRun: false, force: false });
   const throttle = 5;
   const r = await runFleet(hosts, o, { throttle, logger, signal: new AbortController().signal, stateDir: join(dir, 'state'), application: 'test', pollMs: 200 });
   assert.equal(r.hosts.length, NAMES.length);
@@ -114,7 +114,7 @@ test('remoting failures as Windows words them: the remedy the user reads; a copy
     new SimRemoteHost({ host: 'ch44', transport: 'winrm' }, { corruptCopy: true }, join(dir, 'disks')),
     new SimRemoteHost({ host: 'ch45', transport: 'winrm' }, {}, join(dir, 'disks')),
   ];
-  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '1s' }, { out: join(dir, 'out'), dryRun: false, simulate: true, force: false });
+  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '1s' }, { out: join(dir, 'out'), dryRun: false, force: false });
   const r = await runFleet(hosts, o, { throttle: 5, logger: quiet, signal: new AbortController().signal, stateDir: join(dir, 'state'), application: 'test', pollMs: 200 });
   const [unreachable, denied, nocopy, corrupt, good] = r.hosts;
   assert.deepEqual([unreachable!.status, unreachable!.phase, unreachable!.error!.remedy], ['failed', 'connect', REMEDY_WINRM]);
@@ -259,7 +259,7 @@ test('Ctrl-C during a fleet capture: every host that started a session stops and
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-fleet-int-'));
   const quiet = winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
   const hosts = ['ch01', 'ch02', 'slow-ch03', 'ch04', 'ch05', 'ch06'].map((n) => new SimRemoteHost({ host: n, transport: 'winrm' }, behaviourFromName(n), join(dir, 'disks')));
-  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '60s' }, { out: join(dir, 'out'), dryRun: false, simulate: true, force: false });
+  const o = resolveCaptureOptions(await loadProfile('container'), { duration: '60s' }, { out: join(dir, 'out'), dryRun: false, force: false });
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 1500);
   const t0 = Date.now();

@@ -1,55 +1,51 @@
 /**
- * `wnvcap compartments --snapshot snapshot.json [--json]`: what `ipconfig /allcompartments` shows,
- * joined with containers, HNS endpoints and vSwitch ports.
+ * `wnvcap compartments [--snapshot snapshot.json] [--json]`: what `ipconfig /allcompartments`
+ * shows, joined with containers, HNS endpoints and vSwitch ports; from a snapshot, or asked of
+ * the live (or --simulate, or --computer) host.
  */
-import { compartmentLabel, type Topology } from '../../topology/topology.js';
-import { formatMacNumber } from '../../packets/dissection.js';
+import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { loadTopology } from './report.js';
+import { hostArgs, hostOptions, type HostArgs } from '../host-options.js';
+import type { Topology } from '../../topology/topology.js';
 
-export function compartmentsJson(t: Topology): unknown {
-  return {
-    schema: 'wnvcap.compartments/1',
-    host: t.host,
-    simulated: t.simulated,
-    compartments: [...t.compartments.values()].sort((a, b) => a.id - b.id).map((c) => ({
-      id: c.id, name: compartmentLabel(c), description: c.description, guid: c.guid, kind: c.kind,
-      interfaces: c.interfaces.map((i) => {
-        const x = t.interfaces.get(i);
-        return { ifIndex: i, alias: x?.alias ?? '', mac: x?.mac !== undefined ? formatMacNumber(x.mac) : null, addresses: x?.addresses ?? [] };
-      }),
-      containers: c.containers.map((x) => ({ id: x.id, name: x.name, ip: x.ip ?? null, mac: x.mac !== undefined ? formatMacNumber(x.mac) : null })),
-      endpoints: t.endpoints.filter((e) => e.compartmentId === c.id).map((e) => ({
-        id: e.id, network: e.networkName, type: e.networkType, ips: e.ips, mac: e.mac >= 0 ? formatMacNumber(e.mac) : null, vSwitchPort: e.portGuid ?? null,
-      })),
-    })),
-    unplacedEndpoints: t.endpoints.filter((e) => e.compartmentId === undefined).map((e) => ({ id: e.id, network: e.networkName, ips: e.ips, remote: e.remote })),
-    warnings: t.warnings,
-  };
+interface CompartmentsArgs extends HostArgs {
+  snapshot: string | undefined;
+  json: boolean;
 }
 
-export function renderCompartments(t: Topology): string {
-  const out: string[] = [];
-  out.push(`Host ${t.host}${t.simulated ? ' (SIMULATED host)' : ''}`);
-  for (const c of [...t.compartments.values()].sort((a, b) => a.id - b.id)) {
-    out.push('', '='.repeat(72), `Network Information for Compartment ${c.id}: ${compartmentLabel(c)}`, '='.repeat(72));
-    if (c.description) out.push(`  description     ${c.description}`);
-    for (const i of c.interfaces) {
-      const x = t.interfaces.get(i);
-      out.push(`  ifIndex ${String(i).padEnd(6)}  ${x?.alias ?? ''}${x?.mac !== undefined ? `  ${formatMacNumber(x.mac)}` : ''}`);
-      for (const a of x?.addresses ?? []) out.push(`      address     ${a}`);
+export default defineCommand({
+  command: 'compartments',
+  describe: 'the host\'s network compartments joined with containers and HNS endpoints',
+  options: (y) => hostOptions(y)
+    .option('snapshot', { type: 'string', describe: '<snapshot.json> (default: ask the live or --simulate host)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.compartments/1 JSON' }),
+  args: (a): CompartmentsArgs => ({ ...hostArgs(a), snapshot: a.snapshot, json: a.json }),
+  run: async (a, ctx) => {
+    if (a.snapshot !== undefined) {
+      const { loadTopology } = await import('../../topology/snapshot-file.js');
+      await print(await loadTopology(a.snapshot), a.json, ctx);
+      return 0;
     }
-    for (const ct of c.containers) out.push(`  container       ${ct.name} (${ct.id.slice(0, 12)})${ct.ip ? ` ${ct.ip}` : ''}`);
-    for (const e of t.endpoints.filter((x) => x.compartmentId === c.id)) {
-      out.push(`  HNS endpoint    ${e.id} on ${e.networkName || e.networkId} (${e.networkType}) ${e.ips.join(' ')} ${e.mac >= 0 ? formatMacNumber(e.mac) : ''}${e.portGuid ? ` port ${e.portGuid}` : ''}`);
-    }
-  }
-  for (const w of t.warnings) out.push(`warning: ${w}`);
-  return `${out.join('\n')}\n`;
+    return liveCompartments(a, ctx);
+  },
+});
+
+async function print(t: Topology, json: boolean, ctx: CliContext): Promise<void> {
+  const { compartmentsJson, renderCompartments } = await import('../../report/compartments.js');
+  ctx.stdout(json ? `${JSON.stringify(compartmentsJson(t), null, 2)}\n` : renderCompartments(t));
 }
 
-export async function runCompartments(a: { snapshot: string; json: boolean }, ctx: CliContext): Promise<number> {
-  const t = await loadTopology(a.snapshot);
-  ctx.stdout(a.json ? `${JSON.stringify(compartmentsJson(t), null, 2)}\n` : renderCompartments(t));
-  return 0;
+/** Each host's inventory, asked now. */
+async function liveCompartments(a: CompartmentsArgs, ctx: CliContext): Promise<number> {
+  const { forEachHost } = await import('../hosts.js');
+  const { inventoryStep } = await import('../../capture/steps.js');
+  const { parseInventory } = await import('../../capture/step-results.js');
+  const { SNAPSHOT_SCHEMA } = await import('../../topology/snapshot.js');
+  const { buildTopology } = await import('../../topology/topology.js');
+  return forEachHost(a, ctx, async (runner) => {
+    const inv = parseInventory(await runner.run(inventoryStep()), runner.host);
+    for (const w of inv.warnings) ctx.logger.warn(`${runner.host}: ${w}`);
+    await print(buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.commands, warnings: inv.warnings }), a.json, ctx);
+    return 0;
+  });
 }

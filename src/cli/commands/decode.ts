@@ -1,10 +1,8 @@
 /** `wnvcap decode <capture.etl> -o <out.pcapng>`: ETL to pcapng. */
 import { rm } from 'node:fs/promises';
-import { openFileSource } from '../../etl/file-source.js';
-import { convertEtlToPcapng } from '../../pcapng/etl-to-pcapng.js';
-import { openFileSink, type ChunkSink } from '../../pcapng/file-sink.js';
+import type { ChunkSink } from '../../pcapng/file-sink.js';
 import { InputError, UsageError } from '../../util/errors.js';
-import { APPLICATION } from '../../version.js';
+import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { makeProgress } from '../progress.js';
 import { reportIssues } from './issues-output.js';
@@ -16,8 +14,27 @@ export interface DecodeArgs {
   json: boolean;
 }
 
+export default defineCommand({
+  command: 'decode <input>',
+  describe: 'convert an ETL capture (NDIS-PacketCapture, PktMon) to pcapng',
+  options: (y) => y
+    .positional('input', { type: 'string', demandOption: true, describe: '<capture.etl>' })
+    .option('output', { alias: 'o', type: 'string', demandOption: true, describe: '<out.pcapng>' })
+    .option('compat', { type: 'boolean', default: false, describe: 'keep PktMon PacketType 2 as 802.11, as etl2pcapng does' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+    .example('wnvcap decode capture.etl -o capture.pcapng', ''),
+  args: (a): DecodeArgs => {
+    if (!a.output) throw new UsageError('decode needs an output file: -o <out.pcapng>');
+    return { input: a.input, output: a.output, compat: a.compat, json: a.json };
+  },
+  run: runDecode,
+});
+
 export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number> {
-  if (!a.output) throw new UsageError('decode needs an output file: -o <out.pcapng>');
+  const { openFileSource } = await import('../../etl/file-source.js');
+  const { convertEtlToPcapng } = await import('../../pcapng/etl-to-pcapng.js');
+  const { openFileSink } = await import('../../pcapng/file-sink.js');
+  const { APPLICATION } = await import('../../version.js');
   const progress = makeProgress(ctx.stderrIsTTY && !a.json, ctx.stderr);
   // The output file is created only once the input has proved to be an ETL file (pass 1 done).
   let sink: ChunkSink | undefined;

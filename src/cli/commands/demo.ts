@@ -5,12 +5,21 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { containerHostCapture } from '../../sim/container-host.js';
+import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { runDecode } from './decode.js';
 import { runReport } from './report.js';
 
-export async function runDemo(a: { out: string }, ctx: CliContext): Promise<number> {
+export default defineCommand({
+  command: 'demo',
+  describe: 'write a simulated capture (synthetic ETL) and decode it',
+  options: (y) => y.option('out', { type: 'string', default: 'wnvcap-demo', describe: '<dir> for the simulated files' }),
+  args: (a) => ({ out: a.out }),
+  run: runDemo,
+});
+
+async function runDemo(a: { out: string }, ctx: CliContext): Promise<number> {
+  const { containerHostCapture } = await import('../../sim/container-host.js');
   await mkdir(a.out, { recursive: true });
   const cap = containerHostCapture({ ps: '7', scale: 4 });
   await writeFile(join(a.out, 'capture.etl'), cap.etl);

@@ -1,11 +1,23 @@
 /** `wnvcap info <capture.etl> [--json]`: what the file holds, from one pass over it. */
-import { openFileSource } from '../../etl/file-source.js';
-import { summarizeEtl, type EtlSummary } from '../../providers/capture-decoder.js';
+import type { EtlSummary } from '../../providers/capture-decoder.js';
+import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { makeProgress } from '../progress.js';
 import { reportIssues } from './issues-output.js';
 
-export async function runInfo(a: { input: string; json: boolean }, ctx: CliContext): Promise<number> {
+export default defineCommand({
+  command: 'info <input>',
+  describe: 'describe an ETL file: header, providers, events, packets, lost events',
+  options: (y) => y
+    .positional('input', { type: 'string', demandOption: true, describe: '<capture.etl>' })
+    .option('json', { type: 'boolean', default: false, describe: 'print wnvcap.info/1 JSON (see docs/info-json.md)' }),
+  args: (a) => ({ input: a.input, json: a.json }),
+  run: runInfo,
+});
+
+async function runInfo(a: { input: string; json: boolean }, ctx: CliContext): Promise<number> {
+  const { openFileSource } = await import('../../etl/file-source.js');
+  const { summarizeEtl } = await import('../../providers/capture-decoder.js');
   const progress = makeProgress(ctx.stderrIsTTY && !a.json, ctx.stderr);
   const { summary } = await summarizeEtl(() => openFileSource(a.input), { onProgress: (_p, pos, size) => progress.update('reading', pos, size) });
   progress.end();
@@ -18,7 +30,7 @@ export async function runInfo(a: { input: string; json: boolean }, ctx: CliConte
   return 0;
 }
 
-export function renderInfo(s: EtlSummary): string {
+function renderInfo(s: EtlSummary): string {
   const h = s.header;
   const lines: string[] = [];
   const row = (k: string, v: string | number): void => { lines.push(`${k.padEnd(18)} ${v}`); };

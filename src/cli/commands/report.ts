@@ -2,42 +2,49 @@
  * `wnvcap report <capture.etl | run-folder> [--snapshot snapshot.json] [--format text|json|html]
  * [-o file] [--compartment N] [--top N]`.
  */
-import { readFile, stat, readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeCapture } from '../../analysis/run-analysis.js';
 import type { ReportData } from '../../analysis/report-data.js';
-import { openFileSource } from '../../etl/file-source.js';
-import { loadHtmlAssets } from '../../report/assets.js';
-import { renderHtml } from '../../report/html.js';
-import { renderText } from '../../report/text.js';
-import { parseSnapshot } from '../../topology/snapshot.js';
-import { buildTopology, type Topology } from '../../topology/topology.js';
+import type { RunRecord } from '../../capture/lifecycle.js';
 import { InputError, UsageError } from '../../util/errors.js';
-import { APPLICATION } from '../../version.js';
+import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { makeProgress } from '../progress.js';
+
+type Format = 'text' | 'json' | 'html';
 
 export interface ReportArgs {
   input: string;
   snapshot: string | undefined;
-  format: 'text' | 'json' | 'html';
+  format: Format;
   output: string | undefined;
   compartment: number | undefined;
   top: number;
 }
 
-export async function loadTopology(path: string): Promise<Topology> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read snapshot ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return buildTopology(parseSnapshot(text, path));
-}
+export default defineCommand({
+  command: 'report <input>',
+  describe: 'compartment-aware report of a capture: who talked to whom, and where packets died',
+  options: (y) => y
+    .positional('input', { type: 'string', demandOption: true, describe: '<capture.etl | run-folder>' })
+    .option('snapshot', { type: 'string', describe: '<snapshot.json> of the host (default: the run folder\'s)' })
+    .option('format', { type: 'string', choices: ['text', 'json', 'html'] as const, default: 'text' as const, describe: 'report format' })
+    .option('output', { alias: 'o', type: 'string', describe: '<file> to write instead of stdout' })
+    .option('compartment', { type: 'number', describe: '<id>: flows, drops and paths of this compartment only' })
+    .option('top', { type: 'number', default: 20, describe: '<n> rows in text tables' })
+    .option('json', { type: 'boolean', default: false, describe: 'the same as --format json' })
+    .example('wnvcap report run-20260101T120000Z/ --format html -o report.html', ''),
+  args: (a): ReportArgs => {
+    if (a.json && a.format !== 'text' && a.format !== 'json') throw new UsageError(`--json and --format ${a.format} disagree: --json is --format json`);
+    if (a.compartment !== undefined && !Number.isInteger(a.compartment)) throw new UsageError('--compartment must be a whole number');
+    if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError('--top must be a positive whole number');
+    return { input: a.input, snapshot: a.snapshot, format: a.json ? 'json' : a.format as Format, output: a.output, compartment: a.compartment, top: a.top };
+  },
+  run: runReport,
+});
 
-/** Resolves a run folder into its files. */
-export async function resolveRunInput(input: string): Promise<{ etl: string; snapshot?: string; runJson?: string }> {
+/** A run folder's files: its capture .etl, and its snapshot.json and run.json where present. */
+async function resolveRunInput(input: string): Promise<{ etl: string; snapshot?: string; runJson?: string }> {
   let st;
   try {
     st = await stat(input);
@@ -56,27 +63,36 @@ export async function resolveRunInput(input: string): Promise<{ etl: string; sna
   };
 }
 
-export function renderReport(r: ReportData, format: ReportArgs['format'], o: { color: boolean; top: number }): string {
+/** The capture filters a run folder's run.json recorded, shown in the report. */
+async function runFilters(runJson: string | undefined, ctx: CliContext): Promise<RunRecord['filters'] | undefined> {
+  if (!runJson) return undefined;
+  try {
+    return (JSON.parse(await readFile(runJson, 'utf8')) as Partial<RunRecord>).filters;
+  } catch {
+    ctx.logger.warn(`${runJson} is not valid JSON; capture filters unknown`);
+    return undefined;
+  }
+}
+
+async function render(r: ReportData, format: Format, o: { color: boolean; top: number }): Promise<string> {
   if (format === 'json') return `${JSON.stringify(r, null, 2)}\n`;
-  if (format === 'html') return renderHtml(r, loadHtmlAssets());
+  if (format === 'html') {
+    const [{ renderHtml }, { loadHtmlAssets }] = await Promise.all([import('../../report/html.js'), import('../../report/assets.js')]);
+    return renderHtml(r, loadHtmlAssets());
+  }
+  const { renderText } = await import('../../report/text.js');
   return renderText(r, o);
 }
 
 export async function runReport(a: ReportArgs, ctx: CliContext): Promise<number> {
-  if (!['text', 'json', 'html'].includes(a.format)) throw new UsageError(`--format must be text, json or html, not ${a.format}`);
-  if (!Number.isInteger(a.top) || a.top < 1) throw new UsageError('--top must be a positive whole number');
+  const { analyzeCapture } = await import('../../analysis/run-analysis.js');
+  const { openFileSource } = await import('../../etl/file-source.js');
+  const { loadTopology } = await import('../../topology/snapshot-file.js');
+  const { APPLICATION } = await import('../../version.js');
   const run = await resolveRunInput(a.input);
   const snapPath = a.snapshot ?? run.snapshot;
   const topo = snapPath ? await loadTopology(snapPath) : undefined;
-  let filters: unknown;
-  if (run.runJson) {
-    try {
-      const j = JSON.parse(await readFile(run.runJson, 'utf8')) as { filters?: unknown; request?: { filters?: unknown } };
-      filters = j.filters ?? j.request?.filters;
-    } catch {
-      ctx.logger.warn(`${run.runJson} is not valid JSON; capture filters unknown`);
-    }
-  }
+  const filters = await runFilters(run.runJson, ctx);
   if (!topo) ctx.logger.warn('no host snapshot: packets are not attributed to compartments (pass --snapshot snapshot.json)');
   const progress = makeProgress(ctx.stderrIsTTY, ctx.stderr);
   const r = await analyzeCapture(() => openFileSource(run.etl), topo, {
@@ -87,7 +103,7 @@ export async function runReport(a: ReportArgs, ctx: CliContext): Promise<number>
   });
   progress.end();
   if (a.format === 'text') r.flows = r.flows.slice(0, a.top);
-  const text = renderReport(r, a.format, { color: !a.output && ctx.stderrIsTTY && !ctx.env['NO_COLOR'], top: a.top });
+  const text = await render(r, a.format, { color: !a.output && ctx.stderrIsTTY && !ctx.env['NO_COLOR'], top: a.top });
   if (a.output) {
     await writeFile(a.output, text);
     ctx.stdout(`${a.output}: ${a.format} report, ${r.totals.packets} packets, ${r.compartments.length} compartments, ${r.flowsTotal} flows\n`);

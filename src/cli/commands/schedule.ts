@@ -1,22 +1,15 @@
 /**
- * `wnvcap schedule add|list|remove|run-now` (Windows Task Scheduler) and `wnvcap agent --plan`
- * (windows opened by wnvcap itself, with cron, no overlap and retention).
+ * `wnvcap schedule add|list|remove|run-now`: capture windows run by Windows Task Scheduler (as
+ * SYSTEM, a `wnvcap capture` each), on this host or the --simulate host.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { captureRun } from '../../run/capture-run.js';
-import { resolveCaptureOptions } from '../../capture/options.js';
-import { DEFAULT_PROFILE, loadProfile } from '../../capture/profiles.js';
-import { runAgent } from '../../schedule/agent.js';
-import { listRunFolders, removeRunFolder } from '../../schedule/fs-retention.js';
-import { parsePlan } from '../../schedule/plan.js';
-import { cronToTrigger, isAbsoluteWindowsPath, listTasksStep, registerTaskStep, removeTaskStep, runTaskNowStep, type TaskTrigger } from '../../schedule/task.js';
+import type { TaskTrigger } from '../../schedule/task.js';
 import { RemoteError, UsageError } from '../../util/errors.js';
 import { defaultOutDir } from '../../util/paths.js';
 import { parseDurationMs } from '../../util/time.js';
-import { APPLICATION } from '../../version.js';
+import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
-import { openRunner, stateDirFor, STOP_SIGNALS } from './capture.js';
+import { simulateOption } from '../host-options.js';
 
 export interface ScheduleArgs {
   action: 'add' | 'list' | 'remove' | 'run-now';
@@ -34,13 +27,39 @@ export interface ScheduleArgs {
   json: boolean;
 }
 
+export default defineCommand({
+  command: 'schedule <action> [name]',
+  describe: 'capture windows with Windows Task Scheduler: add, list, remove, run-now',
+  options: (y, ctx) => simulateOption(y)
+    .positional('action', { choices: ['add', 'list', 'remove', 'run-now'] as const, demandOption: true })
+    .positional('name', { type: 'string' })
+    .option('at', { type: 'string', describe: '<date-time> one window (or the first of --every); with Z or +hh:mm, else the host\'s local time' })
+    .option('every', { type: 'string', describe: '<duration> repeat, e.g. 6h' })
+    .option('cron', { type: 'string', describe: '<expr> "M H * * *" or "M H * * DOW" (other crons: wnvcap agent)' })
+    .option('duration', { type: 'string', describe: '<window> e.g. 10m' })
+    .option('profile', { type: 'string' })
+    .option('keep', { type: 'number', describe: '<n> run folders kept' })
+    .option('max-disk', { type: 'number', describe: '<GB> disk budget for run folders' })
+    .option('computer', { type: 'string', array: true, describe: '<host> capture on these hosts' })
+    .option('out', { type: 'string', default: defaultOutDir('win32', ctx.env), describe: '<dir> for the run folders: a full path on the host (C:\\... or \\\\server\\share\\...)' })
+    .option('json', { type: 'boolean', default: false }),
+  args: (a): ScheduleArgs => ({
+    action: a.action, name: a.name, at: a.at, every: a.every, cron: a.cron, duration: a.duration, profile: a.profile,
+    keep: a.keep, maxDisk: a.maxDisk, captureComputers: a.computer?.map(String), out: a.out, simulate: a.simulate, json: a.json,
+  }),
+  run: runSchedule,
+});
+
 /** How the scheduled task starts this same wnvcap: the packed executable, or node + script. */
 function selfCommand(): { execute: string; prefix: string[] } {
   const packed = (process as unknown as { pkg?: unknown }).pkg !== undefined || !/node(\.exe)?$/i.test(process.execPath);
   return packed ? { execute: process.execPath, prefix: [] } : { execute: process.execPath, prefix: [resolve(process.argv[1] ?? 'wnvcap')] };
 }
 
-export async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<number> {
+async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<number> {
+  const { openRunner } = await import('../hosts.js');
+  const { cronToTrigger, isAbsoluteWindowsPath, listTasksStep, registerTaskStep, removeTaskStep, runTaskNowStep } = await import('../../schedule/task.js');
+  const { DEFAULT_PROFILE, loadProfile } = await import('../../capture/profiles.js');
   const runner = await openRunner(a, ctx);
   try {
     if (a.action === 'list') {
@@ -97,52 +116,5 @@ export async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<num
     return 0;
   } finally {
     await runner.dispose();
-  }
-}
-
-export async function runAgentCommand(a: { plan: string; simulate: boolean }, ctx: CliContext): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(a.plan, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read plan ${a.plan}`);
-  }
-  const plan = parsePlan(text, a.plan, defaultOutDir(process.platform, ctx.env));
-  for (const w of plan.windows) await loadProfile(w.profile ?? DEFAULT_PROFILE);
-  const ac = new AbortController();
-  const stop = (): void => {
-    ctx.logger.warn('stopping the agent: the running window is stopped and its session removed');
-    ac.abort();
-  };
-  for (const sig of STOP_SIGNALS) process.on(sig, stop);
-  try {
-    ctx.logger.info(`agent: ${plan.windows.length} window(s), output ${plan.out}${a.simulate ? ' (simulated host)' : ''}`);
-    const events = await runAgent(plan, {
-      now: () => new Date(),
-      sleepUntil: (t, signal) => new Promise((res) => {
-        const ms = Math.max(0, t.getTime() - Date.now());
-        const timer = setTimeout(() => { signal.removeEventListener('abort', on); res(); }, Math.min(ms, 2 ** 31 - 1));
-        const on = (): void => { clearTimeout(timer); res(); };
-        signal.addEventListener('abort', on, { once: true });
-      }),
-      runWindow: async (w, until, signal) => {
-        const runner = await openRunner(a, ctx);
-        try {
-          const remaining = Math.max(1000, until.getTime() - Date.now());
-          const o = resolveCaptureOptions(await loadProfile(w.spec.profile ?? DEFAULT_PROFILE), { duration: `${Math.round(remaining / 1000)}s` }, { out: plan.out, dryRun: false, simulate: a.simulate, force: false });
-          const r = await captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION });
-          return { runDir: r.runDir, ok: r.exitCode === 0 };
-        } finally {
-          await runner.dispose();
-        }
-      },
-      listRuns: listRunFolders,
-      removeRun: removeRunFolder,
-      log: (level, m) => ctx.logger[level](m),
-    }, ac.signal);
-    ctx.stdout(`${JSON.stringify({ windows: events.filter((e) => e.kind === 'window').length, skipped: events.filter((e) => e.kind === 'skipped').length, removed: events.filter((e) => e.kind === 'retention').length })}\n`);
-    return 0;
-  } finally {
-    for (const sig of STOP_SIGNALS) process.off(sig, stop);
   }
 }
