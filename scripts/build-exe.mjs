@@ -50,7 +50,7 @@ esbuild.buildSync({
   format: 'cjs',
   target: 'node20',
   outfile: join(seaDir, 'wnvcap.cjs'),
-  external: ['tree-sitter', 'tree-sitter-powershell', 'playwright-core'],
+  external: ['playwright-core'],
   define: { 'import.meta.url': '__wnvcap_import_meta_url', __WNVCAP_BUILD__: JSON.stringify(build) },
   banner: { js: "const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',

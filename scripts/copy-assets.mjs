@@ -11,7 +11,5 @@ const req = createRequire(join(root, 'package.json'));
 const out = join(root, 'dist', 'report', 'assets');
 mkdirSync(out, { recursive: true });
 for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(req.resolve(`uplot/dist/${f}`), join(out, f));
-// The cmdlet schema registry, read at run time by dist/powershell/schema.js.
-copyFileSync(join(root, 'src', 'powershell', 'cmdlet-schema.json'), join(root, 'dist', 'powershell', 'cmdlet-schema.json'));
 writeBuildInfo(root);
 void dirname;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/powershell/cmdlet-schema.json: the parameters (type, aliases, accepted values,
+// Generates test/helpers/cmdlet-schema.json: the parameters (type, aliases, accepted values,
 // where each exists) of every cmdlet wnvcap emits, taken from ../shared/docs/cmdlet-reference.json
 // (Microsoft's reference pages for Windows Server 2016-2025 and PowerShell 5.1/7.4).
 // Run: node scripts/gen-cmdlet-schema.mjs [path/to/cmdlet-reference.json]
@@ -56,5 +56,5 @@ if (!out.cmdlets['get-etwtracesession']) {
   out.cmdlets['get-etwtracesession'] = { name: 'Get-EtwTraceSession', sources: ['eventtracingmanagement'], params };
 }
 out.missing = missing.filter((m) => !HNS.includes(m) && m !== 'Get-EtwTraceSession');
-writeFileSync(join(root, 'src', 'powershell', 'cmdlet-schema.json'), `${JSON.stringify(out, null, 1)}\n`);
+writeFileSync(join(root, 'test', 'helpers', 'cmdlet-schema.json'), `${JSON.stringify(out, null, 1)}\n`);
 console.log(`wrote ${Object.keys(out.cmdlets).length} cmdlets; not in the reference: ${missing.join(', ') || 'none'}`);

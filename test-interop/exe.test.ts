@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -23,11 +23,11 @@ const env = { ...process.env, WINEDEBUG: '-all', WINEPREFIX: join(dir, 'winepref
 const HEAD = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout.trim();
 const VERSION_LINE = `${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version} (commit ${HEAD})\n`;
 
-function runTo(cmd: string, args: string[], outFile: string): number {
+function runTo(cmd: string, args: string[], outFile: string, extraEnv: Record<string, string> = {}): number {
   const out = openSync(outFile, 'w');
   const err = openSync(`${outFile}.err`, 'w');
   try {
-    const r = spawnSync(cmd, args, { stdio: ['ignore', out, err], env, cwd: REPO, timeout: 240000 });
+    const r = spawnSync(cmd, args, { stdio: ['ignore', out, err], env: { ...env, ...extraEnv }, cwd: REPO, timeout: 240000 });
     if (r.error) throw r.error;
     return r.status ?? -1;
   } finally {
@@ -48,6 +48,19 @@ test('--version of the Linux executable and of the npm build: the version and th
     assert.equal(runTo(cmd, [...args, '--version'], file), 0, what);
     assert.equal(readFileSync(file, 'utf8'), VERSION_LINE, what);
   }
+});
+
+test('the Linux executable captures on the simulated host and on a simulated fleet of two (the simulated host runs the typed steps: no PowerShell grammar inside)', () => {
+  const stateDir = { WNVCAP_STATE_DIR: join(dir, 'sim-state') };
+  const one = join(dir, 'sim-one');
+  assert.equal(runTo(LINUX, ['capture', '--simulate', '--duration', '2s', '--out', one], `${one}.out`, stateDir), 0, readFileSync(`${one}.out.err`, 'utf8'));
+  const runs = readdirSync(one).filter((n) => n.startsWith('run-'));
+  assert.equal(runs.length, 1);
+  assert.ok(JSON.parse(readFileSync(join(one, runs[0]!, 'report.json'), 'utf8')).totals.packets > 0, 'the run folder has its report');
+  const fleet = join(dir, 'sim-fleet');
+  assert.equal(runTo(LINUX, ['capture', '--simulate', '--computer', 'ch01,ch02', '--duration', '2s', '--out', fleet, '--json'], `${fleet}.out`, stateDir), 0, readFileSync(`${fleet}.out.err`, 'utf8'));
+  const doc = JSON.parse(readFileSync(`${fleet}.out`, 'utf8')) as { hosts: Array<{ host: string; status: string }> };
+  assert.deepEqual(doc.hosts.map((h) => `${h.host} ${h.status}`), ['ch01 ok', 'ch02 ok']);
 });
 
 test('the Windows executable has an empty security directory (node.exe\'s signature was removed before the injection)', () => {

@@ -6,7 +6,8 @@
  * (remote/remote-runner.ts) runs as it does on Windows: it sends the remoting wrapper scripts
  * (remote/remote-steps.ts) to its PowerShell, turns failures into messages and remedies, and
  * checks each copied file against the hash the host reports. The agent's PowerShell is replaced by
- * SimRemotingShell, which parses each wrapper script and does what PowerShell would do with it:
+ * SimRemotingShell, which reads each wrapper step (typed, as the simulated host reads its steps)
+ * and does what PowerShell would do with it:
  * New-PSSession (or fail with WinRM's own error text), Invoke-Command of a capture step on the
  * simulated host, Copy-Item -FromSession plus Get-FileHash computed by the host over its own copy,
  * Remove-Item of the remote copy. Hosts can be unreachable (WinRM not enabled), deny access, hold a
@@ -15,13 +16,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { argList, argText, parsePowerShell, type ParsedCommand } from '../powershell/ps-parse.js';
+import { argList, argText, type ParsedCommand } from '../powershell/parsed.js';
 import { renderStep, type Step } from '../powershell/script.js';
 import type { SessionController } from '../remote/controller.js';
 import { RemoteRunner, type FetchingRunner } from '../remote/remote-runner.js';
 import type { Credential, RemoteTarget } from '../remote/remote-steps.js';
 import type { StepResult } from '../remote/runner.js';
 import { SimHost, type SimSession } from './sim-host.js';
+import { stepStatements } from './step-commands.js';
 
 export interface SimHostBehaviour {
   unreachable?: boolean;
@@ -83,26 +85,24 @@ class SimRemotingShell implements SessionController {
 
   async run(step: Step, opts: { timeoutMs?: number } = {}): Promise<StepResult> {
     const text = renderStep(step);
-    const parsed = parsePowerShell(text);
-    if (parsed.hasError) throw new Error(`remoting script ${step.name} does not parse: ${parsed.errors.join('; ')}`);
     this.scripts.push(text);
     if (this.behaviour.slowMs) await new Promise((r) => setTimeout(r, this.behaviour.slowMs));
-    const find = (name: string): ParsedCommand | undefined => parsed.commands.find((c) => c.name.toLowerCase() === name);
-    if (find('new-pssession')) {
+    const commands = stepStatements(step).flatMap((st) => st.commands);
+    const find = (name: string): ParsedCommand | undefined => commands.find((c) => c.name.toLowerCase() === name);
+    if (step.name === 'connect') {
       if (this.behaviour.unreachable) return failed(winrmErrorText(this.host, 'unreachable'), 'WinRMOperationTimeout,PSSessionOpenFailed', 'OpenError');
       if (this.behaviour.accessDenied) return failed(winrmErrorText(this.host, 'denied'), 'AccessDenied,PSSessionOpenFailed', 'OpenError');
       this.open = true;
       return { ok: true, result: { computerName: [this.sim.host] } };
     }
-    if (find('remove-pssession')) {
+    if (step.name === 'disconnect') {
       this.open = false;
       return { ok: true, result: {} };
     }
     if (!this.open) return failed("Cannot validate argument on parameter 'Session'. The argument is null or empty.", 'ParameterArgumentValidationError', 'InvalidData');
     const copy = find('copy-item');
-    if (copy) return this.copyBack(param(copy, 'LiteralPath') ?? '', param(copy, 'Destination') ?? '');
-    const remove = find('remove-item');
-    if (remove) {
+    if (step.name === 'fetch') return this.copyBack(param(copy, 'LiteralPath') ?? '', param(copy, 'Destination') ?? '');
+    if (step.name === 'remove-remote-copy') {
       const path = param(find('invoke-command'), 'ArgumentList') ?? '';
       await rm(path, { force: true });
       return { ok: true, result: {} };

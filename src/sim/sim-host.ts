@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PKTMON_BUILD, PROBED_COMMANDS, PKTMON_TRACE_SESSION } from '../capture/steps.js';
-import { argList, argText, type ParsedCommand } from '../powershell/ps-parse.js';
+import { argList, argText, type ParsedCommand } from '../powershell/parsed.js';
 import { errorKey, exitCodeKey, renderStep, type Step } from '../powershell/script.js';
 import { RemoteError } from '../util/errors.js';
 import type { PsRunner, StepResult } from '../remote/runner.js';

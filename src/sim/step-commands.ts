@@ -4,7 +4,7 @@
  * real-PowerShell suite (test-pwsh/) runs it in pwsh against fake Windows hosts, and the tests
  * check it against the grammar, the cmdlet schema and the Windows PowerShell 5.1 rules.
  */
-import type { ArgValue, ParsedCommand } from '../powershell/ps-parse.js';
+import type { ArgValue, ParsedCommand } from '../powershell/parsed.js';
 import { PsRaw, type PsValue } from '../powershell/quote.js';
 import { NativeCall, PsCommand, type Statement, type Step } from '../powershell/script.js';
 

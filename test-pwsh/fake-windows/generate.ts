@@ -3,7 +3,7 @@
  * type, one folder per module (<Module>/<Module>.psd1 + .psm1) whose functions have the real
  * cmdlets' parameters, generated from ../shared/docs/cmdlet-reference.json (names, .NET types,
  * aliases, accepted values as ValidateSet) plus syntax.ts (parameter sets, mandatory, positions,
- * pipeline, from windows-capture.md) and src/powershell/schema.ts MANDATORY. Every function's
+ * pipeline, from windows-capture.md) and test/helpers/ps-schema.ts MANDATORY. Every function's
  * body is one call into FakeWindows.Core (hand-written behaviour). Also: the fake native programs
  * each host type has (symlinks to bin/), and FakeWindows.Types.dll compiled from
  * FakeWindows.Core/FakeWindows.cs (the pwsh startup hook).
@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MANDATORY } from '../../src/powershell/schema.js';
+import { MANDATORY } from '../../test/helpers/ps-schema.js';
 import { EXTRA_CMDLETS, parseSyntax, SYNTAX, type ParamInSet } from './syntax.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -6,7 +6,7 @@
  *
  * Notation, one string per parameter set (the first is the default set):
  *   'SetName: Param! Param@0 Param|'   ! mandatory in that set, @n position, | value from pipeline,
- *                                       ? documented optional (wins over src/powershell/schema.ts MANDATORY)
+ *                                       ? documented optional (wins over test/helpers/ps-schema.ts MANDATORY)
  *   '*: Param@1'                        applies to every set (position or flags only)
  * A parameter no set names belongs to every set. A single set needs no name: 'Name!@0'.
  * Positions of switch parameters are left out (PowerShell never binds a switch by position).
@@ -134,7 +134,7 @@ export const EXTRA_CMDLETS: Readonly<Record<string, Array<{ name: string; type: 
 export interface ParamInSet {
   set: string;
   mandatory: boolean;
-  /** Documented optional: MANDATORY in src/powershell/schema.ts does not make it mandatory. */
+  /** Documented optional: MANDATORY in test/helpers/ps-schema.ts does not make it mandatory. */
   optional?: boolean;
   position?: number;
   pipeline: boolean;

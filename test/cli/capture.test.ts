@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { parsePowerShell } from '../../src/powershell/ps-parse.js';
+import { parsePowerShell } from '../helpers/ps-parse.js';
 import { REPO } from '../helpers/fixtures.js';
 
 const run = runCli;

@@ -8,7 +8,7 @@
  *   checkPs51(renderStep(step), { proven: ['New-NetEventSession', ...] })
  *     -> [{ rule: 'R1', line: 12, text: "& 'pktmon.exe' 'status'", message: '...', embedded: false }]
  */
-import { evaluate, parsePowerShellTree } from '../../src/powershell/ps-parse.js';
+import { evaluate, parsePowerShellTree } from './ps-parse.js';
 
 export const PS51_RULES = {
   R1: 'native call: inside & { $ErrorActionPreference = \'Continue\'; ... } and with 2>&1',
@@ -58,7 +58,7 @@ interface TsNode {
   startPosition: { row: number; column: number };
 }
 
-/** The tree of src/powershell/ps-parse.ts's own parser (one grammar loader in the project). */
+/** The tree of test/helpers/ps-parse.ts's own parser (one grammar loader in the project). */
 function parseTree(text: string): TsNode {
   return parsePowerShellTree(text) as TsNode;
 }

@@ -9,8 +9,8 @@ import { planScripts } from '../../src/capture/lifecycle.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../src/capture/options.js';
 import { listProfiles } from '../../src/capture/profiles.js';
 import { adminMembersStep, cleanupStep, inventoryStep, preflightStep, statusStep, traceSessionsStep } from '../../src/capture/steps.js';
-import { parsePowerShell } from '../../src/powershell/ps-parse.js';
-import { checkCommands } from '../../src/powershell/schema.js';
+import { parsePowerShell } from '../helpers/ps-parse.js';
+import { checkCommands } from '../helpers/ps-schema.js';
 import { renderStep } from '../../src/powershell/script.js';
 
 function assertValid(text: string, what: string): void {
@@ -35,7 +35,7 @@ test('all profiles x backends x filter sets: scripts parse and match the schema'
   for (const p of profiles) {
     for (const backend of ['netevent', 'pktmon', 'netsh', 'auto']) {
       for (const flags of FLAG_SETS) {
-        const o = resolveCaptureOptions(p, { ...flags, backend }, { out: 'C:\\ProgramData\\wnvcap\\runs', dryRun: true, simulate: false, force: false });
+        const o = resolveCaptureOptions(p, { ...flags, backend }, { out: 'C:\\ProgramData\\wnvcap\\runs', dryRun: true, force: false });
         for (const { step, text } of planScripts(o, '20260101T000000Z-abcd', 'C:\\ProgramData\\wnvcap\\runs\\run-20260101T000000Z-abcd')) {
           assertValid(text, `${p.name}/${backend}/${JSON.stringify(flags)}/${step.name}`);
           n++;

@@ -1,8 +1,8 @@
 /**
  * Reads PowerShell text back with the tree-sitter PowerShell grammar: syntax errors, and every
- * command with its parameters and literal argument values. Used to check each generated script
- * against the cmdlet schema and the 5.1 rules (tests), and by the simulated fleet's remoting
- * side (the simulated host itself runs the typed steps).
+ * command with its parameters and literal argument values. The tests check each generated script
+ * with it against the cmdlet schema and the Windows PowerShell 5.1 rules; wnvcap itself never
+ * parses PowerShell (the simulated host runs the typed steps), so the grammar is a dev dependency.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,29 +17,9 @@ type Node = {
   startIndex: number;
 };
 
-export type ArgValue =
-  | { kind: 'string'; value: string }
-  | { kind: 'number'; value: number }
-  | { kind: 'bool'; value: boolean }
-  | { kind: 'array'; items: ArgValue[] }
-  | { kind: 'word'; value: string }
-  | { kind: 'raw'; text: string };
+import type { ArgValue, ParsedCommand, ParsedParam } from '../../src/powershell/parsed.js';
 
-export interface ParsedParam {
-  name: string;
-  /** undefined for a switch. */
-  value: ArgValue | undefined;
-}
-
-export interface ParsedCommand {
-  /** Cmdlet name, or the program for `& 'program' args`. */
-  name: string;
-  native: boolean;
-  params: ParsedParam[];
-  /** Positional arguments (natives: all of them). */
-  args: ArgValue[];
-  text: string;
-}
+export type { ArgValue, ParsedCommand, ParsedParam };
 
 export interface ParsedScript {
   hasError: boolean;
@@ -209,15 +189,4 @@ export function parsePowerShell(text: string): ParsedScript {
   return { hasError: root.hasError || errors.length > 0, errors, commands };
 }
 
-export function argText(v: ArgValue | undefined): string | undefined {
-  if (!v) return undefined;
-  if (v.kind === 'string' || v.kind === 'word') return v.value;
-  if (v.kind === 'number') return String(v.value);
-  if (v.kind === 'bool') return String(v.value);
-  return undefined;
-}
-
-export function argList(v: ArgValue | undefined): ArgValue[] {
-  if (!v) return [];
-  return v.kind === 'array' ? v.items : [v];
-}
+export { argList, argText } from '../../src/powershell/parsed.js';

@@ -5,7 +5,7 @@
  * holds parsed commands to it: known parameters, right types, valid enum values, mandatory ones
  * present, and nothing that exists only in PowerShell 7 (scripts may run on 5.1).
  */
-import type { ArgValue, ParsedCommand } from './ps-parse.js';
+import type { ArgValue, ParsedCommand } from '../../src/powershell/parsed.js';
 import schemaJson from './cmdlet-schema.json' with { type: 'json' };
 
 interface ParamDef {
