@@ -119,9 +119,11 @@ export async function runFleet(runners: FetchingRunner[], o: CaptureOptions, ctx
         const rec = r.record;
         const ok = r.exitCode === 0 && rec.files['etl'] !== undefined;
         const message = rec.error?.message ?? (ok ? null : rec.warnings[rec.warnings.length - 1] ?? 'failed');
-        const connectFailed = /Connecting to remote server|cannot open a PowerShell session/i.test(rec.error?.message ?? '');
+        // A copy that failed is the fetch phase even when its new session could not open (the host died mid-copy).
+        const last = rec.steps[rec.steps.length - 1]?.name;
+        const connectFailed = last !== 'fetch' && /Connecting to remote server|cannot open a PowerShell session/i.test(rec.error?.message ?? '');
         envelopes[i] = {
-          host: runner.host, status: ok ? 'ok' : 'failed', phase: connectFailed ? 'connect' : rec.steps[rec.steps.length - 1]?.name ?? 'connect', runDir: r.runDir,
+          host: runner.host, status: ok ? 'ok' : 'failed', phase: connectFailed ? 'connect' : last ?? 'connect', runDir: r.runDir,
           files: Object.values(rec.files), packets: rec.packets ?? null,
           error: ok ? null : { message: message ?? 'failed', remedy: rec.error?.hint ?? remoteRemedy(message ?? '') ?? null },
         };
