@@ -69,7 +69,17 @@ export interface CaptureRun extends CaptureResult {
 }
 
 /** One capture through the production lifecycle and runner on a fake host (a fake clock for the window). */
-export async function captureOn(fake: FakeHost, flags: RawCaptureOptions = {}, extra: { profile?: string; signal?: AbortSignal; beforeStep?: (n: string) => void; env?: Record<string, string>; stateDir?: string; runner?: CountingRunner } = {}): Promise<CaptureRun> {
+export interface CaptureOnOptions {
+  profile?: string;
+  signal?: AbortSignal;
+  beforeStep?: (n: string) => void;
+  env?: Record<string, string>;
+  stateDir?: string;
+  /** A PowerShell kept warm by the caller across captures (not disposed here). */
+  runner?: CountingRunner;
+}
+
+export async function captureOn(fake: FakeHost, flags: RawCaptureOptions = {}, extra: CaptureOnOptions = {}): Promise<CaptureRun> {
   const out = mkdtempSync(join(tmpdir(), 'wnvcap-pwsh-'));
   const stateDir = extra.stateDir ?? join(out, 'state');
   const o = resolveCaptureOptions(await loadProfile(extra.profile ?? 'container'), { duration: '2s', ...flags }, { out, dryRun: false, force: false });

@@ -121,7 +121,10 @@ async function sessionsGone(fleet: SshFleet, names: string[], ms: number): Promi
 
 // The controller's JSON: only the fields the assertions read are typed.
 interface Failure { label: string; opened: boolean; message?: string; record?: string; errorId?: string; exceptionType?: string; ms?: number }
-interface Identity { address: string; computerName: string; newNetEventSession: string | null; docker: string | null; pktmon: string | null; hyperV: boolean; hns: boolean; elevated: boolean; stateFile: string }
+interface Identity {
+  address: string; computerName: string; newNetEventSession: string | null; docker: string | null; pktmon: string | null;
+  hyperV: boolean; hns: boolean; elevated: boolean; stateFile: string;
+}
 interface Result {
   error?: string;
   open: { oneCallSessions: number; [k: string]: unknown };

@@ -84,7 +84,10 @@ async function runOnce(n: number, etl: string): Promise<Record<string, number | 
     const ok = (JSON.parse(stdout) as { hosts: Array<{ status: string }> }).hosts.filter((h) => h.status === 'ok').length;
     const cpuS = [...cpu.values()].reduce((a, b) => a + b, 0) * TICK_S;
     const mb = Math.round(readFileSync(etl).length / 1048576);
-    return { hosts: n, throttle: THROTTLE, ok, exit: code, wallS: Number(wallS.toFixed(1)), controllerCpuS: Number(cpuS.toFixed(1)), controllerPeakMB: Math.round(peakKb / 1024), etlMB: mb, fetchedMBps: Number(((n * mb) / wallS).toFixed(1)), sshCatMBps: limit.mbps, sshCatCpuS: limit.cpuS };
+    return {
+      hosts: n, throttle: THROTTLE, ok, exit: code, wallS: Number(wallS.toFixed(1)), controllerCpuS: Number(cpuS.toFixed(1)), controllerPeakMB: Math.round(peakKb / 1024),
+      etlMB: mb, fetchedMBps: Number(((n * mb) / wallS).toFixed(1)), sshCatMBps: limit.mbps, sshCatCpuS: limit.cpuS,
+    };
   } finally {
     await fleet.dispose();
   }
@@ -100,4 +103,3 @@ for (const n of COUNTS) {
   const r = await runOnce(n, etl);
   console.log(JSON.stringify(r));
 }
-

@@ -269,7 +269,9 @@ export class Analyzer {
         failures: this.flows.dns.filter((q) => q.rcode !== null && q.rcode !== 0).slice(0, 200).map((q) => ({
           name: q.name, type: q.type, rcode: DNS_RCODE[q.rcode!] ?? String(q.rcode), client: q.client, server: q.server, compartmentId: q.compartmentId, at: iso(q.queryTicks),
         })),
-        unansweredQueries: this.flows.dns.filter((q) => q.responseTicks === null).slice(0, 200).map((q) => ({ name: q.name, type: q.type, client: q.client, server: q.server, compartmentId: q.compartmentId, at: iso(q.queryTicks) })),
+        unansweredQueries: this.flows.dns.filter((q) => q.responseTicks === null).slice(0, 200).map((q) => ({
+          name: q.name, type: q.type, client: q.client, server: q.server, compartmentId: q.compartmentId, at: iso(q.queryTicks),
+        })),
       },
       drops: dropsOut,
       paths: {

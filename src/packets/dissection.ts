@@ -154,7 +154,6 @@ export class Dissection {
   }
 }
 
-
 export function formatMacNumber(mac: number): string {
   return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }

@@ -49,7 +49,13 @@ export interface DecodeCaptureResult {
   passes: 1 | 2;
 }
 
-function fanOut(consumers: readonly CaptureConsumer[], o: DecodeCaptureOptions): { options: DecodeOptions; onInterface: (i: CaptureInterface) => void; onPacket: (p: PacketRecord, i: CaptureInterface) => void } {
+interface FanOut {
+  options: DecodeOptions;
+  onInterface: (i: CaptureInterface) => void;
+  onPacket: (p: PacketRecord, i: CaptureInterface) => void;
+}
+
+function fanOut(consumers: readonly CaptureConsumer[], o: DecodeCaptureOptions): FanOut {
   const waiting = consumers.filter((c) => c.afterBuffer);
   return {
     options: {

@@ -60,4 +60,3 @@ export class PacketRecord {
   /** PktMon PacketType 2 frame that is really Ethernet II (etl-format.md 4.4). */
   relabelled = false;
 }
-

@@ -29,7 +29,7 @@ export const CONTROLLER_LOOP = [
   "$ProgressPreference = 'SilentlyContinue'",
   'while ($null -ne ($line = [Console]::In.ReadLine())) {',
   "  $id, $b64 = $line.Split(' ', 2)",
-  "  try { $text = (& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($b64)))) | Out-String -Width 100000) } catch { $text = ConvertTo-Json -Compress -Depth 4 -InputObject @{ ok = $false; error = @{ message = $_.Exception.Message } } }",
+  '  try { $text = (& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($b64)))) | Out-String -Width 100000) } catch { $text = ConvertTo-Json -Compress -Depth 4 -InputObject @{ ok = $false; error = @{ message = $_.Exception.Message } } }',
   "  [Console]::Out.WriteLine('@@wnvcap ' + $id + ' ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$text)))",
   '  [Console]::Out.Flush()',
   '}',

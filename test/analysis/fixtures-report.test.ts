@@ -7,11 +7,14 @@ import { analyzeCapture } from '../../src/analysis/run-analysis.js';
 import { memorySource } from '../../src/etl/byte-source.js';
 import { FIXTURES, fixtureNames, readFixture } from '../helpers/fixtures.js';
 
+/** One decode of the independent reference: its PktMon packets as rows of packet_fields. */
+interface ReferenceRun {
+  pktmon: { packets: Array<Array<number | string>>; packet_fields: string[] };
+}
+
 for (const name of fixtureNames()) {
   test(`report of ${name} agrees with the reference decode`, async () => {
-    const ref = JSON.parse(readFileSync(join(FIXTURES, 'reference', `${name}.json`), 'utf8')) as {
-      primary: string; raw: { pktmon: { packets: Array<Array<number | string>>; packet_fields: string[] } }; decompressed?: { pktmon: { packets: Array<Array<number | string>>; packet_fields: string[] } };
-    };
+    const ref = JSON.parse(readFileSync(join(FIXTURES, 'reference', `${name}.json`), 'utf8')) as { primary: string; raw: ReferenceRun; decompressed?: ReferenceRun };
     const run = ref.primary === 'raw' ? ref.raw : ref.decompressed!;
     const rows = run.pktmon.packets;
     const col = (n: string): number => run.pktmon.packet_fields.indexOf(n);

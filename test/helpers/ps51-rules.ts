@@ -237,7 +237,11 @@ function checkText(text: string, rowOffset: number, embedded: boolean, proven: S
   const root = parseTree(text);
   const commands = [...descendants(root)].filter((n) => n.type === 'command').map(readCommand);
   const ctx: Ctx = { root, text, rowOffset, embedded, proven, commands, out };
-  for (const rule of [checkNativeCalls, checkInvokeCommandOutput, checkPs7Syntax, checkConvertToJson, checkEnumsAndDates, checkEncoding, checkOptionalCommands, checkStartSleep, checkErrorPreference, checkStaticNew]) rule(ctx);
+  const rules = [
+    checkNativeCalls, checkInvokeCommandOutput, checkPs7Syntax, checkConvertToJson, checkEnumsAndDates, checkEncoding, checkOptionalCommands, checkStartSleep,
+    checkErrorPreference, checkStaticNew,
+  ];
+  for (const rule of rules) rule(ctx);
   for (const e of embeddedScripts(root)) checkText(e.text, rowOffset + e.row, true, proven, out);
 }
 

@@ -43,7 +43,7 @@ test('R1 native calls: inside & { $ErrorActionPreference = \'Continue\'; ... } w
   assertFlags('R1', script("$r['netsh'] = @(. { $ErrorActionPreference = 'Continue'; & 'netsh.exe' 'trace' 'show' 'status' 2>&1 })"));
   assertFlags('R1', script("$r['netsh'] = @(& { & 'netsh.exe' 'trace' 'show' 'status' 2>&1; $ErrorActionPreference = 'Continue' })"));
   assertFlags('R1', script("$r['netsh'] = @(& { $ErrorActionPreference = 'SilentlyContinue'; & 'netsh.exe' 'trace' 'show' 'status' 2>&1 })"));
-  assertFlags('R1', script("netsh.exe trace show status 2>&1 | Out-Null"));
+  assertFlags('R1', script('netsh.exe trace show status 2>&1 | Out-Null'));
   assertClean(script("$r['netsh'] = @(& { $ErrorActionPreference = 'Continue'; & 'netsh.exe' 'trace' 'show' 'status' 2>&1 } | ForEach-Object { [string]$_ })"));
   assertClean(script("$r['ipconfig'] = @(& {\n$ErrorActionPreference = 'Continue'\nif ($true) { & 'ipconfig.exe' '/allcompartments' 2>&1 }\n})"));
 });
@@ -52,10 +52,10 @@ test('R2 Invoke-Command output: re-created strings when stored, else discarded',
   assertFlags('R2', script("$r['remote'] = @(Invoke-Command -Session $s -ScriptBlock { 'x' })"));
   assertFlags('R2', script("$r['remote'] = @(Invoke-Command -Session $s -ScriptBlock { 'x' } | ForEach-Object { [string]$_ })"));
   assertFlags('R2', script("$r['remote'] = @(Invoke-Command -Session $s -ScriptBlock { 'x' } | ForEach-Object { -join ([string]$_).ToCharArray() } | Select-Object -First 1)"));
-  assertFlags('R2', script("$name = Invoke-Command -Session $s -ScriptBlock { $env:COMPUTERNAME }"));
+  assertFlags('R2', script('$name = Invoke-Command -Session $s -ScriptBlock { $env:COMPUTERNAME }'));
   assertFlags('R2', script("try {\nInvoke-Command -Session $s -ScriptBlock { Remove-Item -LiteralPath 'x' }\n} catch { }"));
   assertClean(script("$r['remote'] = @(Invoke-Command -Session $s -ScriptBlock { 'x' } | ForEach-Object { -join ([string]$_).ToCharArray() })"));
-  assertClean(script("$name = Invoke-Command -Session $s -ScriptBlock { $env:COMPUTERNAME } | ForEach-Object -Process { -join ([string]$_).ToCharArray() }"));
+  assertClean(script('$name = Invoke-Command -Session $s -ScriptBlock { $env:COMPUTERNAME } | ForEach-Object -Process { -join ([string]$_).ToCharArray() }'));
   assertClean(script("$null = Invoke-Command -Session $s -ScriptBlock { Remove-Item -LiteralPath 'x' }"));
   assertClean(script("Invoke-Command -Session $s -ScriptBlock { Remove-Item -LiteralPath 'x' } | Out-Null"));
 });
@@ -85,7 +85,7 @@ test('R5 Select-Object: enum properties as [string], dates as .ToString(\'o\')',
   assertFlags('R5', script("$r['a'] = @(Get-NetIPAddress | Select-Object -Property @('IPAddress', 'AddressFamily'))"));
   assertFlags('R5', script("$r['a'] = @(Get-NetIPAddress | Select-Object -Property @('IPAddress', 'Type'))"));
   assertFlags('R5', script("$r['a'] = @(Get-NetAdapter | Select-Object -Property @('Name', 'Status'))"));
-  assertFlags('R5', script("$r['a'] = @(Get-NetEventSession | Select-Object -Property @('Name', @{n='SessionStatus';e={$_.SessionStatus}}))", ), { proven: ['Get-NetEventSession'] });
+  assertFlags('R5', script("$r['a'] = @(Get-NetEventSession | Select-Object -Property @('Name', @{n='SessionStatus';e={$_.SessionStatus}}))" ), { proven: ['Get-NetEventSession'] });
   assertFlags('R5', script("$r['a'] = @(Get-ScheduledTaskInfo -TaskName 'x' | Select-Object -Property @(@{Name='LastRunTime';Expression={[string]$_.LastRunTime}}))"));
   assertFlags('R5', script("$r['a'] = @(Get-Item -LiteralPath 'C:\\x' | Select-Object @('Length', 'LastWriteTime'))"));
   assertClean(script("$r['a'] = @(Get-NetIPAddress | Select-Object -Property @('IPAddress', @{n='AddressFamily';e={[string]$_.AddressFamily}}, @{n='Type';e={[string]$_.Type}}))"));
@@ -95,7 +95,7 @@ test('R5 Select-Object: enum properties as [string], dates as .ToString(\'o\')',
 
 test('R6 encoding: no file redirection, -Encoding on Out-File/Set-Content/Add-Content', () => {
   assertFlags('R6', script("Get-Date > 'C:\\x.txt'"));
-  assertFlags('R6', script("Get-Date >> C:\\x.txt"));
+  assertFlags('R6', script('Get-Date >> C:\\x.txt'));
   assertFlags('R6', script('Get-Date 2>C:\\err.txt'));
   assertFlags('R6', script("'a' | Out-File -FilePath 'C:\\x.txt'"));
   assertFlags('R6', script("Set-Content -LiteralPath 'C:\\x.txt' -Value 'a'"));
@@ -130,7 +130,7 @@ test('R8 Start-Sleep: integer -Seconds or -Milliseconds only', () => {
 });
 
 test("R9 $ErrorActionPreference = 'Stop' is set by the script", () => {
-  assertFlags('R9', "$r = [ordered]@{}\nConvertTo-Json -InputObject $r -Depth 2 -Compress");
+  assertFlags('R9', '$r = [ordered]@{}\nConvertTo-Json -InputObject $r -Depth 2 -Compress');
   assertFlags('R9', `Get-Date | Out-Null\n${STOP}`);
   assertFlags('R9', "$ErrorActionPreference = 'Continue'");
   assertFlags('R9', `& { ${STOP} }`);

@@ -54,8 +54,8 @@ test('the schema check catches what it should', () => {
     ["New-NetEventSession -Name 'a' -CaptureMode 'ToFile'", /not one of/],
     ["New-NetEventSession -Name 'a' -MaxNumberOfBuffers 300", /Byte/],
     ["Add-NetEventPacketCaptureProvider -SessionName 's' -MultiLayer 'yes'", /\$true or \$false/],
-    ["ConvertTo-Json -InputObject $x -AsArray", /only in PowerShell 7/],
-    ["Start-Sleep -Duration 5", /only in PowerShell 7/],
+    ['ConvertTo-Json -InputObject $x -AsArray', /only in PowerShell 7/],
+    ['Start-Sleep -Duration 5', /only in PowerShell 7/],
     ["Get-Thing -Name 'x'", /not in the registry/],
     ["& 'pktmon.exe' 'frobnicate'", /unknown verb/],
   ] as const;

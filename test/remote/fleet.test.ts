@@ -190,7 +190,15 @@ function processTree(root: number): Map<number, string> {
 }
 
 /** Runs a program and reads the command line of every process in its tree, every 25 ms, until it exits. */
-async function watchTree(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<{ code: number | null; out: string; err: string; cmdlines: Set<string>; samples: number }> {
+interface Watched {
+  code: number | null;
+  out: string;
+  err: string;
+  cmdlines: Set<string>;
+  samples: number;
+}
+
+async function watchTree(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<Watched> {
   const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -57,7 +57,10 @@ export default defineCommand({
     const list = (v: Array<string | number> | undefined): string[] | undefined => v?.map(String);
     return {
       ...hostArgs(a), profile: a.profile, out: a.out, dryRun: a.dryRun, force: a.force, throttle: a.throttle, json: a.json,
-      flags: given({ duration: a.duration, maxSize: a.maxSize, truncate: a.truncate, ip: list(a.ip), protocol: list(a.protocol), mac: list(a.mac), ethertype: list(a.ethertype), captureType: a.captureType, backend: a.backend }),
+      flags: given({
+        duration: a.duration, maxSize: a.maxSize, truncate: a.truncate, ip: list(a.ip), protocol: list(a.protocol), mac: list(a.mac), ethertype: list(a.ethertype),
+        captureType: a.captureType, backend: a.backend,
+      }),
       ...given({ keep: a.keep, maxDisk: a.maxDisk }),
     };
   },
@@ -109,7 +112,7 @@ async function runOneCapture(a: CaptureArgs, o: CaptureOptions, ctx: CliContext)
     }
     if (a.keep !== undefined || a.maxDisk !== undefined) await retain(a, o.out, res.runDir, ctx);
     if (r.files['report']) {
-          ctx.stdout(`\n${await readFile(join(res.runDir, 'report.txt'), 'utf8')}`);
+      ctx.stdout(`\n${await readFile(join(res.runDir, 'report.txt'), 'utf8')}`);
     }
     return res.exitCode;
   } finally {

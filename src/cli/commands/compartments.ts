@@ -6,6 +6,7 @@
 import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { hostArgs, hostOptions, type HostArgs } from '../host-options.js';
+import type { Snapshot } from '../../topology/snapshot.js';
 import type { Topology } from '../../topology/topology.js';
 
 interface CompartmentsArgs extends HostArgs {
@@ -45,7 +46,10 @@ async function liveCompartments(a: CompartmentsArgs, ctx: CliContext): Promise<n
   return forEachHost(a, ctx, async (runner) => {
     const inv = parseInventory(await runner.run(inventoryStep()), runner.host);
     for (const w of inv.warnings) ctx.logger.warn(`${runner.host}: ${w}`);
-    await print(buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.commands, warnings: inv.warnings }), a.json, ctx);
+    const snapshot: Snapshot = {
+      schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), ...(runner.simulated ? { simulated: true } : {}), commands: inv.commands, warnings: inv.warnings,
+    };
+    await print(buildTopology(snapshot), a.json, ctx);
     return 0;
   });
 }

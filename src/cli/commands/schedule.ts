@@ -108,7 +108,7 @@ async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<number> {
     const self = selfCommand();
     const args = [...self.prefix, 'capture', '--profile', a.profile ?? DEFAULT_PROFILE, '--duration', `${Math.round(windowMs / 1000)}s`, '--out', a.out,
       ...(a.keep !== undefined ? ['--keep', String(a.keep)] : []), ...(a.maxDisk !== undefined ? ['--max-disk', String(a.maxDisk)] : []),
-      ...(a.captureComputers?.length ? ["--computer", a.captureComputers.join(",")] : []), ...(runner.simulated ? ['--simulate'] : [])];
+      ...(a.captureComputers?.length ? ['--computer', a.captureComputers.join(',')] : []), ...(runner.simulated ? ['--simulate'] : [])];
     const r = await runner.run(registerTaskStep({ name: a.name, trigger, windowSeconds: windowMs / 1000, execute: self.execute, args, workingDirectory: a.out }));
     if (!r.ok) throw new RemoteError(`registering ${a.name} failed: ${r.error?.message ?? ''}`, { host: runner.host, hint: /denied/i.test(r.error?.message ?? '') ? 'run as Administrator' : undefined });
     const local = !/(Z|[+-]\d{2}:?\d{2})$/i.test(trigger.at) ? ", the host's local time" : '';
