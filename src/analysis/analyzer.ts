@@ -14,6 +14,7 @@ import type { PktmonComponent } from '../providers/pktmon.js';
 import { compartmentLabel, type Topology } from '../topology/topology.js';
 import { Attributor } from './attribution.js';
 import { FlowTable, type Flow } from './flows.js';
+import { interfaceTitle } from './labels.js';
 import { PathTracker } from './paths.js';
 import type { ReportData, ReportFlow, TrafficCounts } from './report-data.js';
 import type { CaptureFilters } from '../util/filters.js';
@@ -147,7 +148,7 @@ export class Analyzer {
   finish(summary: EtlSummary, stats: DecodeStats, components: ReadonlyMap<number, PktmonComponent>): ReportData {
     this.paths.finish();
     const iso = (t: number): string => ticksIso(this.startTime, t);
-    const ifaceName = new Map(stats.interfaces.map((i) => [i.id, i.name]));
+    const ifaceName = new Map(stats.interfaces.map((i) => [i.id, interfaceTitle(i, this.attributor.interfaceOwner(i))]));
     const topo = this.topo;
     const compIds = new Set<number>([...this.byCompartment.keys(), ...(topo ? topo.compartments.keys() : [])]);
     const timeline = (c: Counter): Array<[number, number, number]> => [...c.bins.entries()].sort((x, y) => x[0] - y[0]).map(([s, [n, b]]) => [s, n, b]);

@@ -9,7 +9,7 @@ import type { Dissection } from '../packets/dissection.js';
 import { OVERLAY } from '../packets/dissection.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
 import { DIRECTION, type PacketRecord } from '../providers/packet-record.js';
-import type { EndpointInfo, MacOwner, Topology } from '../topology/topology.js';
+import { compartmentLabel, type EndpointInfo, type MacOwner, type Topology } from '../topology/topology.js';
 
 export interface Attribution {
   compartmentId: number;
@@ -26,6 +26,17 @@ export const UNATTRIBUTED = {
   AMBIGUOUS_IP: 'IP address present in several compartments',
   NO_ADDRESS: 'no MAC or IP to match (non-IP frame)',
 } as const;
+
+export interface InterfaceOwner {
+  compartmentId: number;
+  /** The container(s) behind it, the compartment's name, or (host compartment) the NIC's alias. */
+  owner: string;
+  alias: string;
+  /** In the host (default) compartment. */
+  host: boolean;
+  /** compartmentLabel of its compartment. */
+  compartment: string;
+}
 
 interface IfaceResolution {
   compartmentId?: number;
@@ -78,6 +89,27 @@ export class Attributor {
     if (typeof ipHit === 'string') return this.miss(ipHit, p);
     if (ipHit) return ipHit;
     return this.miss(d.ipVersion === 0 && !d.hasEthernet ? UNATTRIBUTED.NO_ADDRESS : UNATTRIBUTED.UNKNOWN_INTERFACE, p);
+  }
+
+  /**
+   * Whose interface this is, from the snapshot: its compartment, the container(s) or compartment
+   * it serves, and its alias; undefined when the snapshot does not place it.
+   */
+  interfaceOwner(i: CaptureInterface): InterfaceOwner | undefined {
+    const t = this.topo;
+    if (!t) return undefined;
+    let r = this.cache.get(i.id);
+    if (r === undefined) {
+      r = this.resolveInterface(i);
+      this.cache.set(i.id, r);
+    }
+    if (!r || r.compartmentId === undefined) return undefined;
+    const c = t.compartments.get(r.compartmentId);
+    const info = [i.ifIndex, i.miniportIfIndex].map((x) => (x === undefined ? undefined : t.interfaces.get(x))).find((x) => x !== undefined);
+    const alias = info?.alias ?? '';
+    const host = c?.kind === 'host';
+    const owner = host ? alias || 'host' : (r.endpoint ? this.containerName(r.endpoint) : undefined) ?? (c ? compartmentLabel(c) : `compartment ${r.compartmentId}`);
+    return { compartmentId: r.compartmentId, owner, alias, host, compartment: c ? compartmentLabel(c) : `compartment ${r.compartmentId}` };
   }
 
   private miss(reason: string, p: PacketRecord): undefined {

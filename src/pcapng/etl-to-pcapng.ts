@@ -16,6 +16,8 @@ import { PcapngWriter } from './pcapng-writer.js';
 
 export interface ConvertOptions extends DecodeCaptureOptions {
   application: string;
+  /** Names from the host's snapshot (decode --snapshot). */
+  labels?: CaptureLabels;
 }
 
 export interface ConvertResult {
@@ -29,12 +31,22 @@ export interface ConvertResult {
 const TWO32 = 4294967296;
 
 /** Writes the decoded capture as pcapng to a sink (one of decodeCapture's consumers). */
+/**
+ * What the host's snapshot says of the capture (analysis/labels.ts): an interface's name and
+ * description, and words added to a packet's comment.
+ */
+export interface CaptureLabels {
+  interface(i: CaptureInterface): { name: string; description: string } | undefined;
+  /** Appended to the packet's comment ('' for nothing). */
+  packet(p: PacketRecord, i: CaptureInterface): string;
+}
+
 export class PcapngConsumer implements CaptureConsumer {
   private out: Output | undefined;
-  constructor(private readonly sink: ChunkSink, private readonly application: string) {}
+  constructor(private readonly sink: ChunkSink, private readonly application: string, private readonly labels?: CaptureLabels) {}
 
   start(s: DecodeStart): void {
-    this.out = new Output(this.sink, this.application, s);
+    this.out = new Output(this.sink, this.application, s, this.labels);
   }
 
   addInterface(i: CaptureInterface): void {
@@ -63,8 +75,8 @@ export class PcapngConsumer implements CaptureConsumer {
 }
 
 export async function convertEtlToPcapng(openSource: () => Promise<ByteSource>, sink: ChunkSink, opts: ConvertOptions): Promise<ConvertResult> {
-  const pcapng = new PcapngConsumer(sink, opts.application);
-  const { application: _a, ...decode } = opts;
+  const pcapng = new PcapngConsumer(sink, opts.application, opts.labels);
+  const { application: _a, labels: _l, ...decode } = opts;
   const r = await decodeCapture(openSource, [pcapng], decode);
   return { summary: r.summary, stats: r.stats, bytesWritten: await pcapng.finish(), passes: r.passes };
 }
@@ -80,7 +92,7 @@ class Output {
   private readonly epb = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: new Uint8Array(0) };
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly sink: ChunkSink, application: string, info: DecodeStart) {
+  constructor(private readonly sink: ChunkSink, application: string, info: DecodeStart, private readonly labels?: CaptureLabels) {
     this.comments = new CommentBuilder(info.components);
     this.writer.writeSectionHeader({
       application,
@@ -106,13 +118,15 @@ class Output {
   }
 
   addInterface(i: CaptureInterface): void {
-    this.writer.addInterface({ linkType: i.linkType, name: i.name, description: i.description, ipv4: i.ipv4, ipv6: i.ipv6, ...(i.mac ? { mac: i.mac } : {}) });
+    const l = this.labels?.interface(i);
+    this.writer.addInterface({ linkType: i.linkType, name: l?.name ?? i.name, description: l?.description ?? i.description, ipv4: i.ipv4, ipv6: i.ipv6, ...(i.mac ? { mac: i.mac } : {}) });
   }
 
   packet(p: PacketRecord, i: CaptureInterface): void {
     const ts = this.baseLo + p.ticks;
     const carry = Math.floor(ts / TWO32);
-    const { written } = this.enc.encodeInto(this.comments.build(p, i), this.scratch);
+    const comment = this.comments.build(p, i);
+    const { written } = this.enc.encodeInto(this.labels ? comment + this.labels.packet(p, i) : comment, this.scratch);
     this.epb.direction = p.direction;
     this.epb.packetIdHi = p.pktGroupIdHi;
     this.epb.packetIdLo = p.pktGroupIdLo;

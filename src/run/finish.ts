@@ -5,6 +5,7 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SnapshotLabels } from '../analysis/labels.js';
 import { AnalysisConsumer } from '../analysis/run-analysis.js';
 import { openFileSource } from '../etl/file-source.js';
 import { PcapngConsumer } from '../pcapng/etl-to-pcapng.js';
@@ -45,8 +46,9 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
   const warnings: string[] = [];
   try {
     const sink = await openFileSink(join(runDir, 'capture.pcapng'));
-    const pcapng = new PcapngConsumer(sink, o.application);
-    const analysis = new AnalysisConsumer(await topologyOf(runDir, warnings), { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
+    const topo = await topologyOf(runDir, warnings);
+    const pcapng = new PcapngConsumer(sink, o.application, topo ? new SnapshotLabels(topo) : undefined);
+    const analysis = new AnalysisConsumer(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
     let fileOpens = 0;
     const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis]);
     await pcapng.finish();

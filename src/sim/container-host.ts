@@ -164,7 +164,9 @@ export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: num
   const truth: ContainerHostTruth = {
     compartments: {}, flows: {}, packets: 0, retransmissions: 0, resets: 0, synUnanswered: 0, dnsQueries: 0, nxdomain: [], drops: [], paths: {}, overlayFlowCompartments: {},
   };
-  const ifName = (a: Appearance): string => ('ndis' in a.where ? `eth:${a.where.ndis}:0` : `vmswitch.sys:${a.where.pktmonDrop}`);
+  // The report names each place by the snapshot: the host NIC (alias Ethernet), each container's vNIC, api's vSwitch port (PktMon 70).
+  const placeName = new Map<number, string>([[6, 'Ethernet (compartment 1) NIC ifIndex 6'], ...Object.values(C).map((c): [number, string] => [c.ifIndex, `${c.name} (compartment ${c.comp}) vNIC ifIndex ${c.ifIndex}`])]);
+  const ifName = (a: Appearance): string => ('ndis' in a.where ? placeName.get(a.where.ndis) ?? `eth:${a.where.ndis}:0` : `api (compartment 3) PktMon vmswitch.sys:${a.where.pktmonDrop}`);
   let t = 10000;
   let cpuTurn = 0;
   const flowKey = (proto: string, s: string, sp: number, d: string, dp: number, vni: number): string => {

@@ -63,7 +63,7 @@ for (const ps of ['5.1', '7'] as const) {
     const paths = Object.fromEntries(r.paths.top.map((p) => [`${p.hops.join('>')}${p.dropped ? '!' : ''}`, p.packets]));
     assert.deepEqual(paths, truth.paths);
     const dropped = r.flows.find((f) => f.protocol === 'UDP' && f.b.port === 54000)!;
-    assert.deepEqual(dropped.path.stops.find((s) => s.dropped > 0)?.interface, 'vmswitch.sys:70');
+    assert.deepEqual(dropped.path.stops.find((s) => s.dropped > 0)?.interface, 'api (compartment 3) PktMon vmswitch.sys:70', 'named by the snapshot: api\'s vSwitch port');
     // The text report stays within 100 columns.
     for (const line of renderText(r, { color: false, top: 20 }).split('\n')) assert.ok(line.length <= 100, line);
   });

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readPcapng } from '../../src/pcapng/pcapng-reader.js';
 import { runCli } from '../helpers/cli.js';
 import { parsePowerShell } from '../helpers/ps-parse.js';
 import { REPO } from '../helpers/fixtures.js';
@@ -28,6 +29,10 @@ test('capture --simulate: a run folder with everything, a report with several co
   // One decode feeds the pcapng and the report. The simulated host's capture holds PktMon packets:
   // the one-read attempt, then the summary and packet passes (two decodes would open it 6 times).
   assert.deepEqual(rec.decode, { passes: 2, fileOpens: 3 });
+  // The run folder's pcapng names interfaces by the snapshot beside it, and comments packets with their compartment.
+  const pcap = readPcapng(readFileSync(join(runDir, 'capture.pcapng')));
+  assert.ok(pcap.interfaces.some((i) => i.name === 'web (compartment 2) vNIC ifIndex 23'), pcap.interfaces.map((i) => i.name).join(' | '));
+  assert.ok(pcap.packets.length > 0 && pcap.packets.every((p) => /compartment=\d/.test(p.comments.join(' '))), 'every packet of the simulated host has its compartment');
 });
 
 test('capture --simulate --backend pktmon: a PktMon capture is read twice (its component names are logged last), once per pass, for pcapng and report together', async () => {
@@ -39,6 +44,10 @@ test('capture --simulate --backend pktmon: a PktMon capture is read twice (its c
   assert.ok(rec.packets > 0);
   // Opens: the one-pass attempt, then the summary pass and the packet pass.
   assert.deepEqual(rec.decode, { passes: 2, fileOpens: 3 });
+  // The run folder's pcapng names interfaces by the snapshot beside it, and comments packets with their compartment.
+  const pcap = readPcapng(readFileSync(join(runDir, 'capture.pcapng')));
+  assert.ok(pcap.interfaces.some((i) => i.name === 'web (compartment 2) vNIC ifIndex 23'), pcap.interfaces.map((i) => i.name).join(' | '));
+  assert.ok(pcap.packets.length > 0 && pcap.packets.every((p) => /compartment=\d/.test(p.comments.join(' '))), 'every packet of the simulated host has its compartment');
 });
 
 test('capture --dry-run prints every script in order, each introduced by a # line, and they parse', async () => {

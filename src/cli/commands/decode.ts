@@ -1,5 +1,6 @@
 /** `wnvcap decode <capture.etl> -o <out.pcapng>`: ETL to pcapng. */
 import { rm } from 'node:fs/promises';
+import type { CaptureLabels } from '../../pcapng/etl-to-pcapng.js';
 import type { ChunkSink } from '../../pcapng/file-sink.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { defineCommand } from '../command.js';
@@ -12,6 +13,7 @@ export interface DecodeArgs {
   output: string;
   compat: boolean;
   json: boolean;
+  snapshot?: string;
 }
 
 export default defineCommand({
@@ -21,11 +23,12 @@ export default defineCommand({
     .positional('input', { type: 'string', demandOption: true, describe: '<capture.etl>' })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: '<out.pcapng>' })
     .option('compat', { type: 'boolean', default: false, describe: 'keep PktMon PacketType 2 as 802.11, as etl2pcapng does' })
+    .option('snapshot', { type: 'string', describe: '<snapshot.json> of the host: interfaces named by container and compartment, packets commented with theirs' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
     .example('wnvcap decode capture.etl -o capture.pcapng', ''),
   args: (a): DecodeArgs => {
     if (!a.output) throw new UsageError('decode needs an output file: -o <out.pcapng>');
-    return { input: a.input, output: a.output, compat: a.compat, json: a.json };
+    return { input: a.input, output: a.output, compat: a.compat, json: a.json, ...(a.snapshot !== undefined ? { snapshot: a.snapshot } : {}) };
   },
   run: runDecode,
 });
@@ -35,6 +38,7 @@ export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number>
   const { convertEtlToPcapng } = await import('../../pcapng/etl-to-pcapng.js');
   const { openFileSink } = await import('../../pcapng/file-sink.js');
   const { APPLICATION } = await import('../../version.js');
+  const labels = a.snapshot !== undefined ? await snapshotLabels(a.snapshot) : undefined;
   const progress = makeProgress(ctx.stderrIsTTY && !a.json, ctx.stderr);
   // The output file is created only once the input has proved to be an ETL file (pass 1 done).
   let sink: ChunkSink | undefined;
@@ -55,6 +59,7 @@ export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number>
     result = await convertEtlToPcapng(() => openFileSource(a.input), lazy, {
       application: APPLICATION,
       compat: a.compat,
+      ...(labels ? { labels } : {}),
       onProgress: (pass, pos, size) => progress.update(pass === 1 ? 'reading' : 'decoding', pos, size),
     });
   } catch (e) {
@@ -90,4 +95,11 @@ export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number>
     }
   }
   return 0;
+}
+
+/** The snapshot's names for the pcapng (read before the output is created: a bad snapshot writes nothing). */
+async function snapshotLabels(path: string): Promise<CaptureLabels> {
+  const { loadTopology } = await import('../../topology/snapshot-file.js');
+  const { SnapshotLabels } = await import('../../analysis/labels.js');
+  return new SnapshotLabels(await loadTopology(path));
 }

@@ -1,0 +1,52 @@
+/**
+ * Names from the host's snapshot in the pcapng: each interface says whose it is
+ * (`web (compartment 2) vNIC ifIndex 23`), and each packet's comment ends with the compartment
+ * and container (or VM) it was attributed to, so a Wireshark user can filter on them
+ * (`frame.comment contains "container=web"`). The report's packet paths use the same names.
+ */
+import { Dissection } from '../packets/dissection.js';
+import { dissect } from '../packets/dissect.js';
+import type { CaptureLabels } from '../pcapng/etl-to-pcapng.js';
+import type { CaptureInterface } from '../providers/interfaces.js';
+import { SOURCE, type PacketRecord } from '../providers/packet-record.js';
+import type { Topology } from '../topology/topology.js';
+import { Attributor, type InterfaceOwner } from './attribution.js';
+
+/** An interface's name where the snapshot places it, else its own. */
+export function interfaceTitle(i: CaptureInterface, o: InterfaceOwner | undefined): string {
+  if (!o) return i.name;
+  const where = `${o.owner} (compartment ${o.compartmentId})`;
+  if (i.source === SOURCE.PKTMON) return `${where} PktMon ${i.name}`;
+  if (i.vmswitchPortId !== undefined) return `${where} vSwitch port ${i.vmswitchPortId}${i.vlanId ? ` VLAN ${i.vlanId}` : ''}`;
+  return `${where} ${o.host ? 'NIC' : 'vNIC'} ifIndex ${i.ifIndex}`;
+}
+
+/** A value in a packet comment: quoted when it holds a space or a quote. */
+function commentValue(v: string): string {
+  return /[\s"]/.test(v) ? JSON.stringify(v) : v;
+}
+
+export class SnapshotLabels implements CaptureLabels {
+  private readonly attributor: Attributor;
+  private readonly d = new Dissection();
+
+  constructor(topo: Topology) {
+    this.attributor = new Attributor(topo);
+  }
+
+  interface(i: CaptureInterface): { name: string; description: string } | undefined {
+    const o = this.attributor.interfaceOwner(i);
+    if (!o) return undefined;
+    const alias = o.alias ? `${o.alias} in ` : '';
+    return { name: interfaceTitle(i, o), description: `${i.description}; ${alias}${o.compartment} (compartment ${o.compartmentId})` };
+  }
+
+  packet(p: PacketRecord, i: CaptureInterface): string {
+    const a = this.attributor.attribute(p, i, dissect(p.data, p.linkType, this.d));
+    if (!a) return '';
+    let s = ` compartment=${a.compartmentId}`;
+    if (a.containerName) s += ` container=${commentValue(a.containerName)}`;
+    if (a.vmName) s += ` vm=${commentValue(a.vmName)}`;
+    return s;
+  }
+}
