@@ -18,6 +18,8 @@ export interface FaultCase {
   kinds: Array<'error' | 'die' | 'hang'>;
   /** Hang only at these commands (a hang costs the step's whole timeout). */
   hangAt?: RegExp;
+  /** This file's share of the fault points (every of-th, from index): a long case split over files that run at once. */
+  share?: { index: number; of: number };
 }
 
 /** Every (command, occurrence) of a fault-free run. */
@@ -44,7 +46,8 @@ function resetHost(fake: FakeHost, initial: FakeState, faults: FakeState['faults
  * fault kills it): starting pwsh and loading the fake modules is most of a capture's CPU time.
  */
 export function faultTest(c: FaultCase): void {
-  test(`faults at every command (${c.host}, ${c.backend}: ${c.kinds.join(', ')}): nothing left running, the failure recorded`, { ...NEEDS_PWSH, timeout: 900_000 }, async () => {
+  const part = c.share ? ` [fault points ${c.share.index + 1} of every ${c.share.of}]` : '';
+  test(`faults at every command (${c.host}, ${c.backend}: ${c.kinds.join(', ')})${part}: nothing left running, the failure recorded`, { ...NEEDS_PWSH, timeout: 900_000 }, async () => {
     const fake = await fakeHost(c.host);
     const initial = fake.state();
     // Only a hang waits out a timeout: the others keep the real limits, so a loaded machine cannot fail a healthy step.
@@ -61,8 +64,9 @@ export function faultTest(c: FaultCase): void {
 async function faultRuns(c: FaultCase, fake: FakeHost, initial: FakeState, shells: { warm: CountingRunner; hang: CountingRunner }): Promise<void> {
   const ok = await captureOn(fake, { backend: c.backend }, { runner: shells.warm });
   assert.equal(ok.record.outcome, 'completed', JSON.stringify(ok.record.error));
-  const points = faultPoints(fake.executed());
-  assert.ok(points.length >= 6, `${points.length} fault points`);
+  const every = faultPoints(fake.executed());
+  assert.ok(every.length >= 6, `${every.length} fault points`);
+  const points = c.share ? every.filter((_, i) => i % c.share!.of === c.share!.index) : every;
   for (const pt of points) {
     for (const kind of c.kinds.filter((k) => k !== 'hang' || !c.hangAt || c.hangAt.test(pt.command))) {
       const what = `${c.backend} ${kind} at ${pt.command}#${pt.nth}`;

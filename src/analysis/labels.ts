@@ -10,7 +10,8 @@ import type { CaptureLabels } from '../pcapng/etl-to-pcapng.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
 import { SOURCE, type PacketRecord } from '../providers/packet-record.js';
 import type { Topology } from '../topology/topology.js';
-import { Attributor, type InterfaceOwner } from './attribution.js';
+import type { Target } from '../topology/target.js';
+import { Attributor, type Attribution, type InterfaceOwner } from './attribution.js';
 
 /** An interface's name where the snapshot places it, else its own. */
 export function interfaceTitle(i: CaptureInterface, o: InterfaceOwner | undefined): string {
@@ -26,12 +27,31 @@ function commentValue(v: string): string {
   return /[\s"]/.test(v) ? JSON.stringify(v) : v;
 }
 
+/**
+ * The snapshot's names; with a target (sniff), only the target's packets are kept: those
+ * attributed to its compartment, or to its VM.
+ */
 export class SnapshotLabels implements CaptureLabels {
   private readonly attributor: Attributor;
   private readonly d = new Dissection();
+  /** The attribution keep() made, for the packet() call that follows it. */
+  private kept: Attribution | undefined | null = null;
+  /** Packets kept (with a target), or seen. */
+  packets = 0;
 
-  constructor(topo: Topology) {
+  constructor(topo: Topology, private readonly target?: Target) {
     this.attributor = new Attributor(topo);
+  }
+
+  keep(p: PacketRecord, i: CaptureInterface): boolean {
+    const a = this.attribute(p, i);
+    this.kept = a;
+    const t = this.target;
+    return !t || (t.compartmentId !== undefined ? a?.compartmentId === t.compartmentId : a?.vmName === t.vmName);
+  }
+
+  private attribute(p: PacketRecord, i: CaptureInterface): Attribution | undefined {
+    return this.attributor.attribute(p, i, dissect(p.data, p.linkType, this.d));
   }
 
   interface(i: CaptureInterface): { name: string; description: string } | undefined {
@@ -42,7 +62,9 @@ export class SnapshotLabels implements CaptureLabels {
   }
 
   packet(p: PacketRecord, i: CaptureInterface): string {
-    const a = this.attributor.attribute(p, i, dissect(p.data, p.linkType, this.d));
+    const a = this.kept !== null ? this.kept : this.attribute(p, i);
+    this.kept = null;
+    this.packets++;
     if (!a) return '';
     let s = ` compartment=${a.compartmentId}`;
     if (a.containerName) s += ` container=${commentValue(a.containerName)}`;

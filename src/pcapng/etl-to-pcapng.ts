@@ -39,6 +39,8 @@ export interface CaptureLabels {
   interface(i: CaptureInterface): { name: string; description: string } | undefined;
   /** Appended to the packet's comment ('' for nothing). */
   packet(p: PacketRecord, i: CaptureInterface): string;
+  /** False: the packet is left out (asked before packet()). */
+  keep?(p: PacketRecord, i: CaptureInterface): boolean;
 }
 
 export class PcapngConsumer implements CaptureConsumer {
@@ -123,6 +125,7 @@ class Output {
   }
 
   packet(p: PacketRecord, i: CaptureInterface): void {
+    if (this.labels?.keep && !this.labels.keep(p, i)) return;
     const ts = this.baseLo + p.ticks;
     const carry = Math.floor(ts / TWO32);
     const comment = this.comments.build(p, i);

@@ -18,11 +18,14 @@ import { loadTopology } from '../topology/snapshot-file.js';
 import type { Topology } from '../topology/topology.js';
 import type { RunFolderFinished } from '../capture/lifecycle.js';
 import type { CaptureFilters } from '../util/filters.js';
+import type { Target } from '../topology/target.js';
 
 export interface FinishOptions {
   application: string;
   /** The capture's filters, shown in the report. */
   filters?: CaptureFilters;
+  /** Also write the target's packets alone to target.pcapng (sniff); kept: how many were. */
+  only?: { target: Target; kept?: number };
 }
 
 /** The run's snapshot as a topology; without one (or with a damaged one, said in warnings) the report has no compartments. */
@@ -50,9 +53,19 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
     const pcapng = new PcapngConsumer(sink, o.application, topo ? new SnapshotLabels(topo) : undefined);
     const analysis = new AnalysisConsumer(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
     let fileOpens = 0;
-    const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis]);
+    const only = o.only && topo ? new SnapshotLabels(topo, o.only.target) : undefined;
+    const targetSink = only ? await openFileSink(join(runDir, 'target.pcapng')) : undefined;
+    const targetPcapng = only && targetSink ? new PcapngConsumer(targetSink, o.application, only) : undefined;
+    if (o.only && !topo) warnings.push(`no snapshot: the packets of ${o.only.target.label} cannot be told apart`);
+    const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis, ...(targetPcapng ? [targetPcapng] : [])]);
     await pcapng.finish();
     await sink.close();
+    if (targetPcapng && o.only) {
+      await targetPcapng.finish();
+      await targetSink!.close();
+      o.only.kept = only!.packets;
+      files['target'] = 'target.pcapng';
+    }
     files['pcapng'] = 'capture.pcapng';
     const report = analysis.report(decoded);
     await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));

@@ -11,5 +11,6 @@ import profiles from './profiles.js';
 import report from './report.js';
 import schedule from './schedule.js';
 import sessions from './sessions.js';
+import sniff from './sniff.js';
 
-export const COMMANDS: ReadonlyArray<Command<unknown>> = [decode, info, report, compartments, capture, sessions, profiles, schedule, agent, doctor, demo];
+export const COMMANDS: ReadonlyArray<Command<unknown>> = [decode, info, report, compartments, capture, sniff, sessions, profiles, schedule, agent, doctor, demo];

@@ -1,0 +1,84 @@
+/**
+ * `wnvcap sniff <target> [-w file | -w -]`: one container, compartment, VM or MAC of a host,
+ * captured with a filter on its MACs and written as pcapng with only its packets (those the
+ * snapshot attributes to it), named by container and compartment. The run folder keeps the whole
+ * capture and target.pcapng. The packets are written when the capture ends (--duration or Ctrl-C).
+ */
+import { createReadStream } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Target } from '../../topology/target.js';
+import { UsageError } from '../../util/errors.js';
+import { defaultOutDir } from '../../util/paths.js';
+import { defineCommand } from '../command.js';
+import type { CliContext } from '../context.js';
+import { hostArgs, hostOptions, type HostArgs } from '../host-options.js';
+
+interface SniffArgs extends HostArgs {
+  target: string;
+  write: string;
+  duration: string;
+  profile: string | undefined;
+  out: string;
+}
+
+export default defineCommand({
+  command: 'sniff <target>',
+  describe: 'capture one container, compartment, VM or MAC: pcapng of its packets alone, named by container',
+  options: (y, ctx) => hostOptions(y)
+    .positional('target', { type: 'string', demandOption: true, describe: '<container name or id | compartment id | VM name | MAC>' })
+    .option('write', { alias: 'w', type: 'string', default: '-', describe: '<file | -> the pcapng (- is stdout: pipe it into wireshark -k -i -)' })
+    .option('duration', { type: 'string', default: '60s', describe: '<time> how long to capture (Ctrl-C stops sooner)' })
+    .option('profile', { type: 'string', describe: '<name | file.yaml> (default container)' })
+    .option('out', { type: 'string', default: defaultOutDir(process.platform, ctx.env), describe: '<dir> where the run folder is made' })
+    .example('wnvcap sniff web -w web.pcapng --duration 2m', '')
+    .example('wnvcap sniff web --duration 5m | wireshark -k -i -', ''),
+  args: (a): SniffArgs => ({ ...hostArgs(a), target: a.target, write: a.write, duration: a.duration, profile: a.profile, out: a.out }),
+  run: runSniff,
+});
+
+async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
+  if (a.write === '-' && process.stdout.isTTY) throw new UsageError('sniff writes pcapng: not to a terminal', { hint: 'give -w <file>, or pipe it: wnvcap sniff <target> | wireshark -k -i -' });
+  const { hostNames, openRunner, remoteRunners, stateDirFor, untilStopped } = await import('../hosts.js');
+  const names = await hostNames(a);
+  if (names.length > 1) throw new UsageError('sniff watches one host: give one --computer');
+  const runner = names.length === 1 ? (await remoteRunners(a, names, ctx, 1))[0]! : await openRunner(a, ctx);
+  try {
+    const target = await findTarget(runner, a.target);
+    ctx.logger.info(`sniffing ${target.label} on ${runner.host}${target.macs.length ? ` (MAC filter ${target.macs.join(', ')})` : ''}`);
+    const { loadProfile, DEFAULT_PROFILE } = await import('../../capture/profiles.js');
+    const { resolveCaptureOptions } = await import('../../capture/options.js');
+    const flags = { duration: a.duration, ...(target.macs.length ? { mac: target.macs } : {}) };
+    const o = resolveCaptureOptions(await loadProfile(a.profile ?? DEFAULT_PROFILE), flags, { out: a.out, dryRun: false, force: false });
+    const { captureRun } = await import('../../run/capture-run.js');
+    const { APPLICATION } = await import('../../version.js');
+    const only: { target: Target; kept?: number } = { target };
+    const res = await untilStopped((signal) => captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION }, { only }),
+      (sig) => ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`));
+    for (const w of res.record.warnings) ctx.logger.warn(w);
+    if (res.record.files['target']) {
+      const file = join(res.runDir, 'target.pcapng');
+      if (a.write === '-') await pipeline(createReadStream(file), process.stdout, { end: false });
+      else await copyFile(file, a.write);
+      ctx.stderr(`${only.kept ?? 0} packets of ${target.label}${a.write === '-' ? '' : ` in ${a.write}`}; run folder ${res.runDir}\n`);
+    } else if (res.record.error) ctx.stderr(`error: ${res.record.error.message}\n`);
+    return res.exitCode;
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** The target, from the host's inventory now; an unknown or ambiguous one lists the candidates. */
+async function findTarget(runner: import('../../remote/runner.js').PsRunner, query: string): Promise<Target> {
+  const { inventoryStep } = await import('../../capture/steps.js');
+  const { parseInventory } = await import('../../capture/step-results.js');
+  const { SNAPSHOT_SCHEMA } = await import('../../topology/snapshot.js');
+  const { buildTopology } = await import('../../topology/topology.js');
+  const { resolveTarget } = await import('../../topology/target.js');
+  const inv = parseInventory(await runner.run(inventoryStep()), runner.host);
+  const topo = buildTopology({ schema: SNAPSHOT_SCHEMA, host: runner.host, takenAt: new Date().toISOString(), commands: inv.commands, warnings: inv.warnings });
+  const m = resolveTarget(topo, query);
+  if ('target' in m) return m.target;
+  throw new UsageError(m.problem, { hint: m.candidates.length ? `targets on ${runner.host}: ${m.candidates.join('; ')}` : 'the host has no containers, compartments or VMs in its inventory' });
+}
