@@ -1,12 +1,13 @@
 /**
- * doctor, sessions, compartments and schedule through the CLI, its PowerShell a real pwsh on each
- * fake host type.
+ * doctor, sessions, compartments, schedule and sniff through the CLI, its PowerShell a real pwsh
+ * on each fake host type.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readPcapng } from '../src/pcapng/pcapng-reader.js';
 import { HOST_TYPES } from './fake-windows/fake-host.js';
 import { cliOn, fakeHost, NEEDS_PWSH, tally } from './helpers.js';
 
@@ -84,5 +85,19 @@ test('defect 9: schedule add creates the working directory; Windows stores the r
   const rm = await cliOn(fake, ['schedule', 'remove', 'nightly']);
   assert.equal(rm.code, 0, rm.err);
   assert.doesNotMatch(JSON.stringify((fake.state() as unknown as { tasks?: unknown[] }).tasks ?? []), /wnvcap-nightly/);
+  tally('ws2022-docker', 4);
+});
+
+test('sniff db on Server 2022 in a real pwsh: the target from the inventory, its MAC in the capture filter, only its packets written (cache shares its IP)', NEEDS_PWSH, async () => {
+  const fake = await fakeHost('ws2022-docker');
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-'));
+  const out = join(dir, 'db.pcapng');
+  const r = await cliOn(fake, ['sniff', 'db', '-w', out, '--duration', '2s', '--out', dir], { WNVCAP_STATE_DIR: join(dir, 'state') });
+  assert.equal(r.code, 0, r.err);
+  const macFilter = fake.executed().find((c) => c.command === 'Add-NetEventPacketCaptureProvider')?.params['LinkLayerAddress'];
+  assert.deepEqual(macFilter, ['00-15-5D-AA-BB-01'], 'db\'s MAC, as Windows writes it, reached the capture provider');
+  const packets = readPcapng(readFileSync(out)).packets.map((p) => p.comments.join(' '));
+  assert.ok(packets.length > 0);
+  assert.ok(packets.every((c) => c.includes('compartment=4 container=db')), packets.find((c) => !c.includes('container=db')));
   tally('ws2022-docker', 4);
 });
