@@ -6,6 +6,7 @@ import compartments from './compartments.js';
 import decode from './decode.js';
 import demo from './demo.js';
 import doctor from './doctor.js';
+import extcap from './extcap.js';
 import info from './info.js';
 import profiles from './profiles.js';
 import report from './report.js';
@@ -13,4 +14,4 @@ import schedule from './schedule.js';
 import sessions from './sessions.js';
 import sniff from './sniff.js';
 
-export const COMMANDS: ReadonlyArray<Command<unknown>> = [decode, info, report, compartments, capture, sniff, sessions, profiles, schedule, agent, doctor, demo];
+export const COMMANDS: ReadonlyArray<Command<unknown>> = [decode, info, report, compartments, capture, sniff, sessions, profiles, schedule, agent, doctor, extcap, demo];

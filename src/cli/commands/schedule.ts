@@ -2,7 +2,6 @@
  * `wnvcap schedule add|list|remove|run-now`: capture windows run by Windows Task Scheduler (as
  * SYSTEM, a `wnvcap capture` each), on this host or the --simulate host.
  */
-import { resolve } from 'node:path';
 import type { TaskTrigger } from '../../schedule/task.js';
 import { RemoteError, UsageError } from '../../util/errors.js';
 import { defaultOutDir } from '../../util/paths.js';
@@ -10,6 +9,7 @@ import { parseDurationMs } from '../../util/time.js';
 import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { simulateOption } from '../host-options.js';
+import { selfCommand } from '../self-command.js';
 
 export interface ScheduleArgs {
   action: 'add' | 'list' | 'remove' | 'run-now';
@@ -49,12 +49,6 @@ export default defineCommand({
   }),
   run: runSchedule,
 });
-
-/** How the scheduled task starts this same wnvcap: the packed executable, or node + script. */
-function selfCommand(): { execute: string; prefix: string[] } {
-  const packed = (process as unknown as { pkg?: unknown }).pkg !== undefined || !/node(\.exe)?$/i.test(process.execPath);
-  return packed ? { execute: process.execPath, prefix: [] } : { execute: process.execPath, prefix: [resolve(process.argv[1] ?? 'wnvcap')] };
-}
 
 async function runSchedule(a: ScheduleArgs, ctx: CliContext): Promise<number> {
   const { openRunner } = await import('../hosts.js');

@@ -40,6 +40,18 @@ export default defineCommand({
 
 async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
   if (a.write === '-' && process.stdout.isTTY) throw new UsageError('sniff writes pcapng: not to a terminal', { hint: 'give -w <file>, or pipe it: wnvcap sniff <target> | wireshark -k -i -' });
+  return sniff(a, ctx, async (file) => {
+    if (a.write === '-') await pipeline(createReadStream(file), process.stdout, { end: false });
+    else await copyFile(file, a.write);
+    return a.write === '-' ? '' : ` in ${a.write}`;
+  });
+}
+
+/**
+ * Captures the target and hands its pcapng (target.pcapng in the run folder) to deliver, which
+ * says where it went. The extcap delivers to Wireshark's fifo.
+ */
+export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string }, ctx: CliContext, deliver: (file: string) => Promise<string>): Promise<number> {
   const { hostNames, openRunner, remoteRunners, stateDirFor, untilStopped } = await import('../hosts.js');
   const names = await hostNames(a);
   if (names.length > 1) throw new UsageError('sniff watches one host: give one --computer');
@@ -49,7 +61,7 @@ async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
     ctx.logger.info(`sniffing ${target.label} on ${runner.host}${target.macs.length ? ` (MAC filter ${target.macs.join(', ')})` : ''}`);
     const { loadProfile, DEFAULT_PROFILE } = await import('../../capture/profiles.js');
     const { resolveCaptureOptions } = await import('../../capture/options.js');
-    const flags = { duration: a.duration, ...(target.macs.length ? { mac: target.macs } : {}) };
+    const flags = { duration: a.duration, ...(target.macs.length ? { mac: target.macs } : {}), ...(a.truncate !== undefined ? { truncate: a.truncate } : {}) };
     const o = resolveCaptureOptions(await loadProfile(a.profile ?? DEFAULT_PROFILE), flags, { out: a.out, dryRun: false, force: false });
     const { captureRun } = await import('../../run/capture-run.js');
     const { APPLICATION } = await import('../../version.js');
@@ -58,10 +70,8 @@ async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
       (sig) => ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`));
     for (const w of res.record.warnings) ctx.logger.warn(w);
     if (res.record.files['target']) {
-      const file = join(res.runDir, 'target.pcapng');
-      if (a.write === '-') await pipeline(createReadStream(file), process.stdout, { end: false });
-      else await copyFile(file, a.write);
-      ctx.stderr(`${only.kept ?? 0} packets of ${target.label}${a.write === '-' ? '' : ` in ${a.write}`}; run folder ${res.runDir}\n`);
+      const where = await deliver(join(res.runDir, 'target.pcapng'));
+      ctx.stderr(`${only.kept ?? 0} packets of ${target.label}${where}; run folder ${res.runDir}\n`);
     } else if (res.record.error) ctx.stderr(`error: ${res.record.error.message}\n`);
     return res.exitCode;
   } finally {
