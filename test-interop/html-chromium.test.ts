@@ -63,7 +63,8 @@ test('HTML report loads in headless Chromium, sorts, filters and shows a flow pa
     assert.equal(await rows.count(), 1);
     await rows.first().click();
     const path = await page.locator('#flow-path').textContent();
-    assert.match(path ?? '', /eth:23:0 -> vmswitch\.sys:70 +\(dropped\)/);
+    // Named by the snapshot: web's vNIC, then api's vSwitch port where it was dropped.
+    assert.match(path ?? '', /web \(compartment 2\) vNIC ifIndex 23 -> api \(compartment 3\) PktMon vmswitch\.sys:70 +\(dropped\)/);
     assert.match(await page.locator('#health').textContent() ?? '', /SIMULATED host/);
     assert.match(await page.locator('#dns').textContent() ?? '', /<img src=x onerror/);
     mkdirSync(join(REPO, 'test-output'), { recursive: true });
