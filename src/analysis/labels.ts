@@ -43,6 +43,11 @@ export class SnapshotLabels implements CaptureLabels {
     this.attributor = new Attributor(topo);
   }
 
+  restart(): void {
+    this.kept = null;
+    this.packets = 0;
+  }
+
   keep(p: PacketRecord, i: CaptureInterface): boolean {
     const a = this.attribute(p, i);
     this.kept = a;

@@ -41,6 +41,8 @@ export interface CaptureLabels {
   packet(p: PacketRecord, i: CaptureInterface): string;
   /** False: the packet is left out (asked before packet()). */
   keep?(p: PacketRecord, i: CaptureInterface): boolean;
+  /** The decode starts over (PktMon packets met in the one-read attempt): forget what was counted. */
+  restart?(): void;
 }
 
 export class PcapngConsumer implements CaptureConsumer {
@@ -67,6 +69,7 @@ export class PcapngConsumer implements CaptureConsumer {
     await this.out?.drain();
     await this.sink.reset();
     this.out = undefined;
+    this.labels?.restart?.();
   }
 
   /** Writes what is left; the bytes written in all. */
