@@ -45,6 +45,7 @@ test('extcap queries: interfaces, DLTs and config in extcap syntax; the selector
   const ifs = assertExtcapLines(wnvcap(['extcap', '--extcap-interfaces', '--extcap-version=4.0']).out, ['extcap', 'interface']);
   assert.deepEqual(ifs.filter((l) => l.startsWith('interface')).map((l) => field(l, 'value')), ['wnvcap']);
   assertExtcapLines(wnvcap(['extcap', '--extcap-dlts', '--extcap-interface', 'wnvcap']).out, ['dlt']);
+  assert.match(wnvcap(['extcap', '--extcap-interface', 'wnvcap', '--extcap-capture-filter', 'tcp port 80']).out, /no capture filter/, 'a capture filter is refused with the reason');
   const cfg = assertExtcapLines(wnvcap(['extcap', '--extcap-config', '--extcap-interface', 'wnvcap']).out, ['arg', 'value']);
   const args = cfg.filter((l) => l.startsWith('arg '));
   assert.deepEqual(args.map((l) => Number(field(l, 'number'))), args.map((_, i) => i), 'arguments numbered from 0');
@@ -54,18 +55,19 @@ test('extcap queries: interfaces, DLTs and config in extcap syntax; the selector
 });
 
 test('extcap install: tshark lists the interface, captures one container of the simulated host, names it; a wrong target fails at once', () => {
-  const folder = /^Extcap path:\s*(.+)$/m.exec(tshark(['-G', 'folders']).out)?.[1]?.trim();
-  assert.ok(folder, 'tshark names its extcap folder');
   const r = wnvcap(['extcap', 'install']);
   assert.equal(r.status, 0, r.err);
-  const launcher = join(folder, 'wnvcap-extcap');
+  const launcher = /^installed (.+?): /m.exec(r.out)?.[1] ?? '';
   after(() => rmSync(launcher, { force: true }));
   assert.ok(existsSync(launcher), r.out);
+  const folders = tshark(['-G', 'folders']).out;
+  assert.ok(folders.split('\n').some((l) => /Extcap path:/.test(l) && l.trim().endsWith(join(launcher, '..'))), `into a folder tshark names: ${folders}`);
   assert.match(tshark(['-D']).out, /\d+\. wnvcap \(wnvcap: a Windows container, compartment or VM\)/);
   const out = join(dir, 'db.pcapng');
   const env = { ...process.env, WNVCAP_STATE_DIR: join(dir, 'state') };
   const cap = tshark(['-i', 'wnvcap', '-o', 'extcap.wnvcap.target:db', '-o', 'extcap.wnvcap.simulate:true', '-o', 'extcap.wnvcap.duration:2s', '-o', `extcap.wnvcap.out:${dir}`, '-a', 'duration:120', '-w', out], { env });
   assert.equal(cap.status, 0, cap.err);
+  assert.doesNotMatch(cap.err, /Error by extcap pipe/, 'nothing on stderr: Wireshark would show it as an error');
   const rows = tshark(['-r', out, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.comment']).out.split('\n').filter(Boolean);
   assert.ok(rows.length > 0, cap.err);
   assert.ok(rows.some((l) => l.startsWith('db (compartment 4) vNIC ifIndex 31\t')), rows[0]);
@@ -85,6 +87,7 @@ test('extcap install: tshark lists the interface, captures one container of the 
       const fcap = tshark(['-i', 'wnvcap', '-o', 'extcap.wnvcap.target:db', '-o', 'extcap.wnvcap.duration:2s', '-o', `extcap.wnvcap.out:${dir}`, '-a', 'duration:120', '-w', fout],
         { env: { ...fake.env, WNVCAP_PWSH: pwsh, WNVCAP_STATE_DIR: join(dir, 'state-fake') }, cwd: fake.dir });
       assert.equal(fcap.status, 0, fcap.err);
+      assert.doesNotMatch(fcap.err, /Error by extcap pipe/, 'nothing on stderr');
       const frows = tshark(['-r', fout, '-T', 'fields', '-e', 'frame.comment']).out.split('\n').filter(Boolean);
       assert.ok(frows.length > 0 && frows.every((l) => l.includes('container=db')), fcap.err);
       assert.deepEqual(fake.executed().find((c) => c.command === 'Add-NetEventPacketCaptureProvider')?.params['LinkLayerAddress'], ['00-15-5D-AA-BB-01']);

@@ -4,7 +4,7 @@
  * and container (or VM) it was attributed to, so a Wireshark user can filter on them
  * (`frame.comment contains "container=web"`). The report's packet paths use the same names.
  */
-import { Dissection } from '../packets/dissection.js';
+import { Dissection, parseMac } from '../packets/dissection.js';
 import { dissect } from '../packets/dissect.js';
 import type { CaptureLabels } from '../pcapng/etl-to-pcapng.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
@@ -39,8 +39,12 @@ export class SnapshotLabels implements CaptureLabels {
   /** Packets kept (with a target), or seen. */
   packets = 0;
 
+  /** A target without a compartment (a VM, a MAC the snapshot does not place): its frames by MAC. */
+  private readonly targetMacs: Set<number>;
+
   constructor(topo: Topology, private readonly target?: Target) {
     this.attributor = new Attributor(topo);
+    this.targetMacs = new Set((target?.macs ?? []).map(parseMac));
   }
 
   restart(): void {
@@ -52,7 +56,9 @@ export class SnapshotLabels implements CaptureLabels {
     const a = this.attribute(p, i);
     this.kept = a;
     const t = this.target;
-    return !t || (t.compartmentId !== undefined ? a?.compartmentId === t.compartmentId : a?.vmName === t.vmName);
+    if (!t) return true;
+    if (t.compartmentId !== undefined) return a?.compartmentId === t.compartmentId;
+    return this.d.hasEthernet && (this.targetMacs.has(this.d.srcMac) || this.targetMacs.has(this.d.dstMac));
   }
 
   private attribute(p: PacketRecord, i: CaptureInterface): Attribution | undefined {

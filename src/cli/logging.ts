@@ -35,3 +35,8 @@ export function createLogger(o: LoggingOptions): winston.Logger {
   }
   return winston.createLogger({ level: 'debug', transports });
 }
+
+/** Warnings and errors only on stderr from now on (the log file keeps everything): as --quiet. */
+export function quietStderr(logger: winston.Logger): void {
+  for (const t of logger.transports) if (t instanceof StderrTransport) t.level = 'warn';
+}

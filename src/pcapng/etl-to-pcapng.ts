@@ -30,7 +30,6 @@ export interface ConvertResult {
 
 const TWO32 = 4294967296;
 
-/** Writes the decoded capture as pcapng to a sink (one of decodeCapture's consumers). */
 /**
  * What the host's snapshot says of the capture (analysis/labels.ts): an interface's name and
  * description, and words added to a packet's comment.
@@ -45,6 +44,7 @@ export interface CaptureLabels {
   restart?(): void;
 }
 
+/** Writes the decoded capture as pcapng to a sink (one of decodeCapture's consumers). */
 export class PcapngConsumer implements CaptureConsumer {
   private out: Output | undefined;
   constructor(private readonly sink: ChunkSink, private readonly application: string, private readonly labels?: CaptureLabels) {}

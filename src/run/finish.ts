@@ -18,6 +18,7 @@ import { loadTopology } from '../topology/snapshot-file.js';
 import type { Topology } from '../topology/topology.js';
 import type { RunFolderFinished } from '../capture/lifecycle.js';
 import type { CaptureFilters } from '../util/filters.js';
+import type { ChunkSink } from '../pcapng/file-sink.js';
 import type { Target } from '../topology/target.js';
 
 export interface FinishOptions {
@@ -47,14 +48,17 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
   if (size === 0) return { haveEtl: false, files: {}, warnings: [] };
   const files: Record<string, string> = { etl: 'capture.etl' };
   const warnings: string[] = [];
+  const opened: ChunkSink[] = []; // closed on a failure too: no handle left open (on Windows, no file left locked)
   try {
     const sink = await openFileSink(join(runDir, 'capture.pcapng'));
+    opened.push(sink);
     const topo = await topologyOf(runDir, warnings);
     const pcapng = new PcapngConsumer(sink, o.application, topo ? new SnapshotLabels(topo) : undefined);
     const analysis = new AnalysisConsumer(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
     let fileOpens = 0;
     const only = o.only && topo ? new SnapshotLabels(topo, o.only.target) : undefined;
     const targetSink = only ? await openFileSink(join(runDir, 'target.pcapng')) : undefined;
+    if (targetSink) opened.push(targetSink);
     const targetPcapng = only && targetSink ? new PcapngConsumer(targetSink, o.application, only) : undefined;
     if (o.only && !topo) warnings.push(`no snapshot: the packets of ${o.only.target.label} cannot be told apart`);
     const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis, ...(targetPcapng ? [targetPcapng] : [])]);
@@ -74,6 +78,7 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
     Object.assign(files, { report: 'report.txt', html: 'report.html', json: 'report.json' });
     return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens }, warnings };
   } catch (e) {
+    for (const s of opened) await s.close().catch(() => undefined);
     return { haveEtl: true, files, warnings: [...warnings, `decoding the capture failed: ${(e as Error).message}`] };
   }
 }

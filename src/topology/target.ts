@@ -46,7 +46,8 @@ export function resolveTarget(t: Topology, query: string): TargetMatch {
     if (!c) return unknown(`no compartment ${q} on ${t.host}`);
     return { target: compartmentTarget(t, c.id, `compartment ${c.id} (${compartmentLabel(c)})`) };
   }
-  const mac = parseMac(q);
+  // A MAC is written with separators: 12 bare hex digits are a container id (as docker ps prints it).
+  const mac = /[-:.]/.test(q) ? parseMac(q) : -1;
   if (mac >= 0) {
     const o = t.byMac.get(mac);
     const cid = o?.kind === 'interface' ? o.compartmentId : o?.kind === 'endpoint' ? o.endpoint.compartmentId : undefined;

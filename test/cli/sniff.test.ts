@@ -48,6 +48,7 @@ test('targets: a container by name or id prefix, a compartment id, a MAC; the MA
   assert.ok('target' in web);
   assert.deepEqual(web.target, { label: 'container web (compartment 2)', compartmentId: 2, macs: ['00:15:5d:2a:7c:11'] });
   assert.deepEqual(resolveTarget(t, 'f82c3ec1'), web, 'an id prefix');
+  assert.deepEqual(resolveTarget(t, 'f82c3ec1d0fe'), web, 'the 12 hex digits docker ps prints are an id, not a MAC');
   const c4 = resolveTarget(t, '4');
   assert.ok('target' in c4 && c4.target.compartmentId === 4 && c4.target.macs.includes('00:15:5d:aa:bb:01'));
   const mac = resolveTarget(t, '00-15-5D-AA-BB-02');

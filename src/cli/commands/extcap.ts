@@ -3,8 +3,12 @@
  * runs the launcher that `wnvcap extcap install` puts in its extcap folder with --extcap-interfaces,
  * --extcap-dlts, --extcap-config, then --capture --fifo <pipe> with the values the user set: a
  * target (container, compartment, VM or MAC) on this host, the simulated host, or a host over
- * remoting. The capture is `sniff`'s; its pcapng goes into the pipe when the capture ends, and
- * Wireshark's stop (SIGTERM) stops and removes the session first.
+ * remoting. The capture is `sniff`'s; its pcapng goes into the pipe when the capture ends, so the
+ * capture is meant to run its Duration: Wireshark's Stop loses the packets. On Linux and macOS the
+ * Stop is a SIGTERM, and the session is stopped and removed first (Wireshark kills the extcap 30 s
+ * later); on Windows Wireshark ends the launcher at once, and the wnvcap it started runs on to its
+ * Duration and removes its session then. Anything on stderr is an error to Wireshark: a capture
+ * logs warnings only.
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -16,6 +20,7 @@ import { defaultOutDir } from '../../util/paths.js';
 import { VERSION } from '../../version.js';
 import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
+import { quietStderr } from '../logging.js';
 import { selfCommand } from '../self-command.js';
 import { sniff } from './sniff.js';
 
@@ -92,6 +97,11 @@ async function runExtcap(a: ExtcapArgs, ctx: CliContext): Promise<number> {
     return 0;
   }
   if (a.capture) return capture(a, ctx);
+  if (a.captureFilter !== undefined) {
+    // Wireshark checks a capture filter this way: whatever is printed is why it is refused.
+    ctx.stdout('wnvcap takes no capture filter: it captures the Target; use a display filter\n');
+    return 0;
+  }
   throw new UsageError('wnvcap extcap is run by Wireshark (--extcap-interfaces, --extcap-config, --capture --fifo); to set it up: wnvcap extcap install');
 }
 
@@ -107,8 +117,8 @@ function extcapConfig(out: string): string {
     'arg {number=4}{call=--key}{display=SSH private key}{type=fileselect}{mustexist=true}{group=Host}',
     'arg {number=5}{call=--simulate}{display=Simulated host (no Windows needed)}{type=boolflag}{default=false}{group=Host}',
     'arg {number=6}{call=--profile}{display=Capture profile}{type=string}{default=container}{group=Capture}',
-    'arg {number=7}{call=--duration}{display=Capture for}{type=string}{default=60s}{tooltip=e.g. 30s, 5m; the packets arrive when it ends}{group=Capture}',
-    'arg {number=8}{call=--snaplen}{display=Bytes per packet (0: all)}{type=unsigned}{default=0}{group=Capture}',
+    'arg {number=7}{call=--duration}{display=Capture for}{type=string}{default=60s}{tooltip=e.g. 30s, 5m; the packets arrive when it ends (Stop loses them)}{group=Capture}',
+    'arg {number=8}{call=--snaplen}{display=Bytes per packet (0: all)}{type=unsigned}{range=0,65535}{default=0}{group=Capture}',
     `arg {number=9}{call=--out}{display=Run folders}{type=string}{default=${out}}{tooltip=where the capture's run folder is kept}{group=Capture}`,
     '',
   ].join('\n');
@@ -118,7 +128,8 @@ function extcapConfig(out: string): string {
 async function capture(a: ExtcapArgs, ctx: CliContext): Promise<number> {
   if (!a.fifo) throw new UsageError('--capture needs --fifo <pipe>');
   if (!a.target) throw new UsageError('set the Target in the interface options (a container, compartment id, VM or MAC)');
-  if (a.captureFilter) ctx.logger.warn(`the capture filter "${a.captureFilter}" is not applied: wnvcap filters by target (use a display filter)`);
+  // Wireshark reports any stderr text as an error: warnings and errors only.
+  quietStderr(ctx.logger);
   // The pipe is opened at once: Wireshark waits for it, and its end (even after a failure) tells Wireshark the capture is over.
   const fifo = createWriteStream(a.fifo);
   const opened = new Promise<void>((resolve, reject) => fifo.once('open', () => resolve()).once('error', reject));
@@ -127,11 +138,11 @@ async function capture(a: ExtcapArgs, ctx: CliContext): Promise<number> {
     return await sniff({
       target: a.target, duration: a.duration, profile: a.profile, out: a.out, simulate: a.simulate, ssh: a.transport === 'ssh', useSsl: false,
       ...(a.host ? { computers: [a.host] } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { key: a.key } : {}),
-      ...(a.snaplen ? { truncate: String(a.snaplen) } : {}),
+      ...(a.snaplen !== undefined ? { truncate: String(a.snaplen) } : {}),
     }, ctx, async (file) => {
       await pipeline(createReadStream(file), fifo);
       return ' to Wireshark';
-    });
+    }, { summary: false });
   } finally {
     if (!fifo.writableFinished) fifo.end();
   }
@@ -155,8 +166,10 @@ async function install(folder: string | undefined, ctx: CliContext): Promise<num
   await mkdir(dir, { recursive: true });
   const windows = process.platform === 'win32';
   const file = join(dir, windows ? 'wnvcap-extcap.bat' : 'wnvcap-extcap');
+  // cmd.exe reads a .bat in the OEM code page and expands %: ASCII paths only, % doubled.
+  if (windows && argv.some((x) => /[^\x20-\x7e]/.test(x))) throw new UsageError(`the launcher cannot name ${argv.join(' ')} (not ASCII): cmd.exe would misread it`, { hint: 'install wnvcap under a path of ASCII characters' });
   const text = windows
-    ? `@echo off\r\n${argv.map((x) => `"${x}"`).join(' ')} %*\r\n`
+    ? `@echo off\r\n${argv.map((x) => `"${x.replace(/%/g, '%%')}"`).join(' ')} %*\r\n`
     : `#!/bin/sh\n# wnvcap's Wireshark extcap (wnvcap extcap install)\nexec ${argv.map((x) => `'${x.replace(/'/g, "'\\''")}'`).join(' ')} "$@"\n`;
   await writeFile(file, text);
   if (!windows) await chmod(file, 0o755);

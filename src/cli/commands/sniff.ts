@@ -9,7 +9,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Target } from '../../topology/target.js';
-import { UsageError } from '../../util/errors.js';
+import { EXIT, UsageError } from '../../util/errors.js';
 import { defaultOutDir } from '../../util/paths.js';
 import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -51,7 +51,7 @@ async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
  * Captures the target and hands its pcapng (target.pcapng in the run folder) to deliver, which
  * says where it went. The extcap delivers to Wireshark's fifo.
  */
-export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string }, ctx: CliContext, deliver: (file: string) => Promise<string>): Promise<number> {
+export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string }, ctx: CliContext, deliver: (file: string) => Promise<string>, opts: { summary?: boolean } = {}): Promise<number> {
   const { hostNames, openRunner, remoteRunners, stateDirFor, untilStopped } = await import('../hosts.js');
   const names = await hostNames(a);
   if (names.length > 1) throw new UsageError('sniff watches one host: give one --computer');
@@ -69,10 +69,13 @@ export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string },
     const res = await untilStopped((signal) => captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION }, { only }),
       (sig) => ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`));
     for (const w of res.record.warnings) ctx.logger.warn(w);
-    if (res.record.files['target']) {
-      const where = await deliver(join(res.runDir, 'target.pcapng'));
-      ctx.stderr(`${only.kept ?? 0} packets of ${target.label}${where}; run folder ${res.runDir}\n`);
-    } else if (res.record.error) ctx.stderr(`error: ${res.record.error.message}\n`);
+    if (!res.record.files['target']) {
+      // Nothing to hand over (no snapshot, a decode that failed): never a quiet success.
+      ctx.stderr(`error: ${res.record.error?.message ?? `no packets of ${target.label} could be written`}; run folder ${res.runDir}\n`);
+      return res.exitCode !== EXIT.OK ? res.exitCode : EXIT.REMOTE;
+    }
+    const where = await deliver(join(res.runDir, 'target.pcapng'));
+    if (opts.summary !== false) ctx.stderr(`${only.kept ?? 0} packets of ${target.label}${where}; run folder ${res.runDir}\n`);
     return res.exitCode;
   } finally {
     await runner.dispose();
