@@ -54,11 +54,7 @@ export class Attributor {
   attribute(p: PacketRecord, iface: CaptureInterface, d: Dissection): Attribution | undefined {
     const t = this.topo;
     if (!t) return this.miss(UNATTRIBUTED.NO_SNAPSHOT, p);
-    let r = this.cache.get(iface.id);
-    if (r === undefined) {
-      r = this.resolveInterface(iface);
-      this.cache.set(iface.id, r);
-    }
+    const r = this.resolved(iface);
     // Overlay traffic on a host NIC belongs to the container behind the inner addresses.
     if (d.overlay !== OVERLAY.NONE) {
       const inner = this.byMacPair(d, p.direction);
@@ -98,11 +94,7 @@ export class Attributor {
   interfaceOwner(i: CaptureInterface): InterfaceOwner | undefined {
     const t = this.topo;
     if (!t) return undefined;
-    let r = this.cache.get(i.id);
-    if (r === undefined) {
-      r = this.resolveInterface(i);
-      this.cache.set(i.id, r);
-    }
+    const r = this.resolved(i);
     if (!r || r.compartmentId === undefined) return undefined;
     const c = t.compartments.get(r.compartmentId);
     const info = [i.ifIndex, i.miniportIfIndex].map((x) => (x === undefined ? undefined : t.interfaces.get(x))).find((x) => x !== undefined);
@@ -118,6 +110,16 @@ export class Attributor {
     e.bytes += p.originalLength;
     this.unattributed.set(reason, e);
     return undefined;
+  }
+
+  /** The interface's place in the snapshot, worked out once per interface. */
+  private resolved(i: CaptureInterface): IfaceResolution | null {
+    let r = this.cache.get(i.id);
+    if (r === undefined) {
+      r = this.resolveInterface(i);
+      this.cache.set(i.id, r);
+    }
+    return r;
   }
 
   private resolveInterface(i: CaptureInterface): IfaceResolution | null {

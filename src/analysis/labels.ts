@@ -27,42 +27,24 @@ function commentValue(v: string): string {
   return /[\s"]/.test(v) ? JSON.stringify(v) : v;
 }
 
-/**
- * The snapshot's names; with a target (sniff), only the target's packets are kept: those
- * attributed to its compartment, or to its VM.
- */
+/** A packet's compartment and container (or VM) for its comment: ` compartment=2 container=web`. */
+function note(a: Attribution | undefined): string {
+  if (!a) return '';
+  let s = ` compartment=${a.compartmentId}`;
+  if (a.containerName) s += ` container=${commentValue(a.containerName)}`;
+  if (a.vmName) s += ` vm=${commentValue(a.vmName)}`;
+  return s;
+}
+
+/** The snapshot's names for the whole capture: every packet attributed once, here. */
 export class SnapshotLabels implements CaptureLabels {
   private readonly attributor: Attributor;
-  private readonly d = new Dissection();
-  /** The attribution keep() made, for the packet() call that follows it. */
-  private kept: Attribution | undefined | null = null;
-  /** Packets kept (with a target), or seen. */
-  packets = 0;
+  /** The packet last attributed, dissected: what a TargetLabels after this one reads. */
+  readonly d = new Dissection();
+  last: Attribution | undefined;
 
-  /** A target without a compartment (a VM, a MAC the snapshot does not place): its frames by MAC. */
-  private readonly targetMacs: Set<number>;
-
-  constructor(topo: Topology, private readonly target?: Target) {
+  constructor(topo: Topology) {
     this.attributor = new Attributor(topo);
-    this.targetMacs = new Set((target?.macs ?? []).map(parseMac));
-  }
-
-  restart(): void {
-    this.kept = null;
-    this.packets = 0;
-  }
-
-  keep(p: PacketRecord, i: CaptureInterface): boolean {
-    const a = this.attribute(p, i);
-    this.kept = a;
-    const t = this.target;
-    if (!t) return true;
-    if (t.compartmentId !== undefined) return a?.compartmentId === t.compartmentId;
-    return this.d.hasEthernet && (this.targetMacs.has(this.d.srcMac) || this.targetMacs.has(this.d.dstMac));
-  }
-
-  private attribute(p: PacketRecord, i: CaptureInterface): Attribution | undefined {
-    return this.attributor.attribute(p, i, dissect(p.data, p.linkType, this.d));
   }
 
   interface(i: CaptureInterface): { name: string; description: string } | undefined {
@@ -73,13 +55,43 @@ export class SnapshotLabels implements CaptureLabels {
   }
 
   packet(p: PacketRecord, i: CaptureInterface): string {
-    const a = this.kept !== null ? this.kept : this.attribute(p, i);
-    this.kept = null;
+    this.last = this.attributor.attribute(p, i, dissect(p.data, p.linkType, this.d));
+    return note(this.last);
+  }
+}
+
+/**
+ * One target's packets alone (sniff): those attributed to its compartment, or (a VM, a MAC the
+ * snapshot does not place) those to or from its MACs. It reads the attribution the whole
+ * capture's labels made of the same packet, so its consumer must come after theirs in
+ * decodeCapture's list: no packet is dissected twice for it.
+ */
+export class TargetLabels implements CaptureLabels {
+  private readonly macs: Set<number>;
+  /** Packets kept. */
+  packets = 0;
+
+  constructor(private readonly all: SnapshotLabels, private readonly target: Target) {
+    this.macs = new Set(target.macs.map(parseMac));
+  }
+
+  restart(): void {
+    this.packets = 0;
+  }
+
+  interface(i: CaptureInterface): { name: string; description: string } | undefined {
+    return this.all.interface(i);
+  }
+
+  keep(): boolean {
+    const t = this.target;
+    if (t.compartmentId !== undefined) return this.all.last?.compartmentId === t.compartmentId;
+    const d = this.all.d;
+    return d.hasEthernet && (this.macs.has(d.srcMac) || this.macs.has(d.dstMac));
+  }
+
+  packet(): string {
     this.packets++;
-    if (!a) return '';
-    let s = ` compartment=${a.compartmentId}`;
-    if (a.containerName) s += ` container=${commentValue(a.containerName)}`;
-    if (a.vmName) s += ` vm=${commentValue(a.vmName)}`;
-    return s;
+    return note(this.all.last);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SnapshotLabels } from '../analysis/labels.js';
+import { SnapshotLabels, TargetLabels } from '../analysis/labels.js';
 import { AnalysisConsumer } from '../analysis/run-analysis.js';
 import { openFileSource } from '../etl/file-source.js';
 import { PcapngConsumer } from '../pcapng/etl-to-pcapng.js';
@@ -53,10 +53,12 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
     const sink = await openFileSink(join(runDir, 'capture.pcapng'));
     opened.push(sink);
     const topo = await topologyOf(runDir, warnings);
-    const pcapng = new PcapngConsumer(sink, o.application, topo ? new SnapshotLabels(topo) : undefined);
+    const labels = topo ? new SnapshotLabels(topo) : undefined;
+    const pcapng = new PcapngConsumer(sink, o.application, labels);
     const analysis = new AnalysisConsumer(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
     let fileOpens = 0;
-    const only = o.only && topo ? new SnapshotLabels(topo, o.only.target) : undefined;
+    // The target's labels read the attribution the whole capture's labels made: its consumer comes after theirs.
+    const only = o.only && labels ? new TargetLabels(labels, o.only.target) : undefined;
     const targetSink = only ? await openFileSink(join(runDir, 'target.pcapng')) : undefined;
     if (targetSink) opened.push(targetSink);
     const targetPcapng = only && targetSink ? new PcapngConsumer(targetSink, o.application, only) : undefined;
