@@ -16,7 +16,7 @@ export const EMITTED = [
   'Add-NetEventVmSwitchProvider', 'Add-NetEventVFPProvider', 'Add-NetEventVmSwitch', 'Get-NetEventVmNetworkAdapter',
   // Inventory
   'Get-NetCompartment', 'Get-NetIPInterface', 'Get-NetIPAddress', 'Get-NetAdapter', 'Get-VMNetworkAdapter', 'Get-VMSwitch',
-  'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace', 'Get-EtwTraceSession',
+  'Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace', 'Get-EtwTraceSession', 'Update-EtwTraceSession',
   // Core
   'Get-Command', 'Get-Item', 'New-Item', 'Test-Path', 'Select-Object', 'Where-Object', 'ConvertTo-Json', 'Get-CimInstance', 'Get-CimAssociatedInstance',
   'Start-Sleep', 'Remove-Item', 'Get-Module', 'Out-Null', 'ForEach-Object',
@@ -55,6 +55,14 @@ if (!out.cmdlets['get-etwtracesession']) {
   for (const c of ref.commonParameters) params[c.toLowerCase()] = { name: c, type: 'common', aliases: [], accepted: null, sources: ['eventtracingmanagement'] };
   out.cmdlets['get-etwtracesession'] = { name: 'Get-EtwTraceSession', sources: ['eventtracingmanagement'], params };
 }
-out.missing = missing.filter((m) => !HNS.includes(m) && m !== 'Get-EtwTraceSession');
+// Update-EtwTraceSession as Microsoft's page documents its ByName set (the parameters wnvcap may use).
+if (!out.cmdlets['update-etwtracesession']) {
+  const p = (name, type) => ({ name, type, aliases: [], accepted: null, sources: ['eventtracingmanagement'] });
+  const params = { name: p('Name', 'System.String[]'), flushtimer: p('FlushTimer', 'System.UInt32'), buffersize: p('BufferSize', 'System.UInt32'),
+    maximumbuffers: p('MaximumBuffers', 'System.UInt32'), passthru: p('PassThru', 'System.Management.Automation.SwitchParameter') };
+  for (const c of ref.commonParameters) params[c.toLowerCase()] = { name: c, type: 'common', aliases: [], accepted: null, sources: ['eventtracingmanagement'] };
+  out.cmdlets['update-etwtracesession'] = { name: 'Update-EtwTraceSession', sources: ['eventtracingmanagement'], params };
+}
+out.missing = missing.filter((m) => !HNS.includes(m) && m !== 'Get-EtwTraceSession' && m !== 'Update-EtwTraceSession');
 writeFileSync(join(root, 'test', 'helpers', 'cmdlet-schema.json'), `${JSON.stringify(out, null, 1)}\n`);
 console.log(`wrote ${Object.keys(out.cmdlets).length} cmdlets; not in the reference: ${missing.join(', ') || 'none'}`);

@@ -127,14 +127,14 @@ const CANDIDATES = ['New-NetEventSession', 'Add-NetEventVmSwitchProvider', 'Add-
   'pktmon.exe', 'netsh.exe', 'docker.exe'];
 const HNS = ['Get-HnsNetwork', 'Get-HnsEndpoint', 'Get-HnsNamespace'];
 const NEW_2022 = ['Add-NetEventVmSwitchProvider', 'Add-NetEventVFPProvider'];
-/** What each host type lacks (Update-EtwTraceSession is not in the reference, so no host has it). */
+/** What each host type lacks (EventTracingManagement, with Update-EtwTraceSession, is on every one: Windows 10 / Server 2016 and later). */
 const LACKS: Record<HostType, string[]> = {
-  'ws2022-docker': ['Update-EtwTraceSession'],
-  'aks-containerd': ['Get-VMSwitch', 'Get-VMNetworkAdapter', 'docker.exe', 'Update-EtwTraceSession'],
-  hyperv: [...HNS, 'docker.exe', 'Update-EtwTraceSession'],
-  ws2016: [...NEW_2022, ...HNS, 'pktmon.exe', 'Update-EtwTraceSession'],
-  'ws2019-1809': [...NEW_2022, ...HNS, 'Update-EtwTraceSession'],
-  ws2025: ['Update-EtwTraceSession'],
+  'ws2022-docker': [],
+  'aks-containerd': ['Get-VMSwitch', 'Get-VMNetworkAdapter', 'docker.exe'],
+  hyperv: [...HNS, 'docker.exe'],
+  ws2016: [...NEW_2022, ...HNS, 'pktmon.exe'],
+  'ws2019-1809': [...NEW_2022, ...HNS],
+  ws2025: [],
 };
 const BUILD: Record<HostType, string> = { 'ws2022-docker': '20348', 'aks-containerd': '20348', hyperv: '20348', ws2016: '14393', 'ws2019-1809': '17763', ws2025: '26100' };
 const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;

@@ -71,7 +71,11 @@ export class TargetLabels implements CaptureLabels {
   /** Packets kept. */
   packets = 0;
 
-  constructor(private readonly all: SnapshotLabels, private readonly target: Target) {
+  /**
+   * attribute: no consumer with the whole capture's labels comes first (follow mode writes the
+   * target alone): this one has them attribute each packet.
+   */
+  constructor(private readonly all: SnapshotLabels, private readonly target: Target, private readonly o: { attribute?: boolean } = {}) {
     this.macs = new Set(target.macs.map(parseMac));
   }
 
@@ -83,7 +87,8 @@ export class TargetLabels implements CaptureLabels {
     return this.all.interface(i);
   }
 
-  keep(): boolean {
+  keep(p: PacketRecord, i: CaptureInterface): boolean {
+    if (this.o.attribute) this.all.packet(p, i);
     const t = this.target;
     if (t.compartmentId !== undefined) return this.all.last?.compartmentId === t.compartmentId;
     const d = this.all.d;

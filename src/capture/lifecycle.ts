@@ -8,7 +8,7 @@
  * wnvcap.log, capture.pcapng and the report (text and HTML).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import winston, { type Logger } from 'winston';
 import { renderStep, type Step } from '../powershell/script.js';
@@ -18,8 +18,8 @@ import { SNAPSHOT_SCHEMA, type Snapshot } from '../topology/snapshot.js';
 import { AppError, CancelledError, EXIT, isAppError, RemoteError, UsageError } from '../util/errors.js';
 import { leaseAlive, readLeases, removeLease, writeLease, type Lease } from './lease.js';
 import type { Backend, CaptureOptions } from './options.js';
-import { has, parseInventory, parsePreflight, parseRemaining, parseStatus, parseTraceSessions, pktmonRunning, ResultReader, type Inventory, type Preflight, type Status } from './step-results.js';
-import { cleanupStep, genericProviders, inventoryStep, netshStartStep, netshStopStep, PKTMON_2004_BUILD, PKTMON_BUILD, PKTMON_TRACE_SESSION, pktmonFilterLimit, pktmonFilters, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep, traceSessionsStep } from './steps.js';
+import { has, parseFlushTimer, parseInventory, parsePreflight, parseRemaining, parseStatus, parseTail, parseTraceSessions, pktmonRunning, ResultReader, type Inventory, type Preflight, type Status, type Tail } from './step-results.js';
+import { cleanupStep, FLUSH_TIMER_SECONDS, flushTimerStep, genericProviders, inventoryStep, netshStartStep, netshStopStep, PKTMON_2004_BUILD, PKTMON_BUILD, PKTMON_TRACE_SESSION, pktmonFilterLimit, pktmonFilters, pktmonStartStep, pktmonStopStep, preflightStep, startStep, statusStep, stopStep, TAIL_CHUNK_BYTES, tailStep, traceSessionsStep } from './steps.js';
 import type { CaptureFilters } from '../util/filters.js';
 
 export interface CaptureContext {
@@ -40,6 +40,18 @@ export interface CaptureContext {
   now?: () => number;
   /** Turns the run folder's capture.etl into pcapng and reports (run/finish.ts); without it, the ETL alone. */
   finish?: (runDir: string, o: { application: string; filters: CaptureFilters }) => Promise<RunFolderFinished>;
+  /**
+   * Follow mode (run/follow.ts): reads `etl` while the session writes it. A local capture is
+   * followed where the session writes it; a remote one through a local copy that grows as the
+   * tail steps bring the host's new bytes.
+   */
+  follow?: (runDir: string, etl: string) => LiveReader;
+}
+
+/** What follows a capture as it is written (run/follow.ts). */
+export interface LiveReader {
+  /** The session has stopped and the file is whole: read to its end. Returns warnings for run.json. */
+  finish(): Promise<string[]>;
 }
 
 /** What finishing the run folder gave (run/finish.ts). */
@@ -294,14 +306,74 @@ async function confirmTrace(run: Run, names: string[]): Promise<void> {
   if (!run.traceSeen) run.warn(`the ETW session ${names.join(' / ')} was not seen running: wnvcap can stop the capture but not confirm it stopped`);
 }
 
-/** Waits for the window, polling the session; returns early on the size cap or a signal. */
-async function wait(run: Run, o: CaptureOptions, backend: Exclude<Backend, 'auto'>, session: string, etlPath: string): Promise<void> {
+/**
+ * Follow mode on a remote host: the capture's new bytes, pulled with tail steps into a local copy
+ * that the follower reads. A host that cannot read the file while ETW writes it ends the stream
+ * with a warning; the run folder still gets the whole capture after the stop.
+ */
+class RemoteTail {
+  private offset = 0;
+  private failed = false;
+  constructor(private readonly run: Run, private readonly remotePath: string, readonly localPath: string) {}
+
+  /** Brings what the host's file gained, at most `steps` chunks; false once nothing more came. */
+  async pull(steps = 4): Promise<boolean> {
+    const { ctx } = this.run;
+    for (let i = 0; i < steps && !this.failed; i++) {
+      let t: Tail;
+      try {
+        const r = await ctx.runner.run(tailStep(this.remotePath, this.offset, TAIL_CHUNK_BYTES));
+        if (!r.ok) throw new Error(r.error?.message ?? 'failed');
+        t = parseTail(r, ctx.runner.host);
+      } catch (e) {
+        this.failed = true;
+        this.run.warn(`follow: the capture file on ${ctx.runner.host} could not be read while it is written (${(e as Error).message}): the stream ends here; the run folder gets the whole capture after the stop`);
+        return false;
+      }
+      if (t.data.length === 0) return false;
+      await appendFile(this.localPath, t.data);
+      this.offset += t.data.length;
+      if (this.offset >= t.length) return true;
+    }
+    return !this.failed;
+  }
+
+  /** After the stop: everything left. */
+  async drain(): Promise<void> {
+    while (await this.pull()) { /* until nothing more comes */ }
+  }
+}
+
+/** Follow mode: the session flushes every second; a remote capture is tailed into the run folder. */
+async function startLive(run: Run, follow: NonNullable<CaptureContext['follow']>, pre: Preflight, names: string[], etlPath: string, remote: boolean): Promise<{ live: LiveReader; tail?: RemoteTail }> {
+  if (!has(pre, 'Update-EtwTraceSession')) {
+    run.warn('follow: this host has no Update-EtwTraceSession (EventTracingManagement): ETW writes a buffer only when it fills, so packets may reach the stream late');
+  } else {
+    const r = await run.step(flushTimerStep(names, FLUSH_TIMER_SECONDS), { allowFail: true });
+    if (!r.ok || !parseFlushTimer(r)) run.warn(`follow: the flush timer could not be set (${r.error?.message ?? 'Update-EtwTraceSession is absent'}): packets may reach the stream late`);
+  }
+  if (!remote) return { live: follow(run.runDir, etlPath) };
+  const tail = new RemoteTail(run, etlPath, join(run.runDir, 'capture.etl.live'));
+  await writeFile(tail.localPath, new Uint8Array(0));
+  return { live: follow(run.runDir, tail.localPath), tail };
+}
+
+async function finishLive(run: Run, live: LiveReader, tail: RemoteTail | undefined): Promise<void> {
+  if (tail) await tail.drain();
+  for (const w of await live.finish()) run.warn(w);
+  if (tail) await rm(tail.localPath, { force: true });
+}
+
+/** Waits for the window, polling the session; returns early on the size cap or a signal. A remote follow pulls the file's new bytes every second. */
+async function wait(run: Run, o: CaptureOptions, backend: Exclude<Backend, 'auto'>, session: string, etlPath: string, tail?: RemoteTail): Promise<void> {
   const { ctx, record } = run;
   const now = ctx.now ?? Date.now;
   const sleep = ctx.sleep ?? defaultSleep;
   const t0 = now();
   // Every 5 s: each poll is a script block PowerShell may log (4104); the size cap is checked as often.
   const poll = ctx.pollMs ?? 5000;
+  const tick = tail ? Math.min(poll, 1000) : poll;
+  let lastPoll = t0;
   let lastSize = 0;
   const interrupted = (): void => {
     record.stopReason = 'interrupted (Ctrl-C / SIGTERM): stopped early';
@@ -313,8 +385,12 @@ async function wait(run: Run, o: CaptureOptions, backend: Exclude<Backend, 'auto
       record.stopReason = 'duration reached';
       return;
     }
-    await sleep(Math.min(poll, o.durationMs - elapsed), ctx.signal);
+    await sleep(Math.min(tick, o.durationMs - elapsed), ctx.signal);
     if (ctx.signal.aborted) return interrupted();
+    if (tail) await tail.pull();
+    if (ctx.signal.aborted) return interrupted();
+    if (tail && now() - lastPoll < poll && now() - t0 < o.durationMs) continue;
+    lastPoll = now();
     const secs = `${((now() - t0) / 1000).toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s`;
     if (backend !== 'netevent') {
       ctx.progress?.(`${ctx.runner.host}: ${secs}`);
@@ -375,6 +451,7 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
   let backend: Exclude<Backend, 'auto'> | undefined;
   let started = false;
   let exitCode = 0;
+  let live: { live: LiveReader; tail?: RemoteTail } | undefined;
   try {
     const p = await preflight(run, o);
     backend = p.backend;
@@ -384,12 +461,14 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
     record.session = session;
     started = true;
     await startSession(run, o, p.pre, backend, session, etlPath);
+    if (ctx.follow) live = await startLive(run, ctx.follow, p.pre, traceNames(backend, session), etlPath, remote !== undefined);
     log.info(`capturing on ${ctx.runner.host}${ctx.runner.simulated ? ' (simulated host)' : ''} with ${backend} for ${o.durationMs / 1000} s into ${etlPath}`);
-    await wait(run, o, backend, session, etlPath);
+    await wait(run, o, backend, session, etlPath, live?.tail);
   } catch (e) {
     exitCode = recordFailure(run, e);
   } finally {
     if (started && backend) record.cleanup = await stopAndRemove(run, backend, session);
+    if (live) await finishLive(run, live.live, live.tail);
     if (record.cleanup?.sessionRemoved) await removeLease(ctx.stateDir, session);
     await run.save();
   }

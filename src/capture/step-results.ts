@@ -239,3 +239,21 @@ const ABSENT_MEANS: Readonly<Record<string, string>> = {
   'get-vmnetworkadapter': 'no Hyper-V module; VMs are not named',
   'get-vmswitch': 'no Hyper-V module; virtual switches are not named',
 };
+
+/** flush-timer: false when the host has no Update-EtwTraceSession. */
+export function parseFlushTimer(r: StepResult): boolean {
+  return !(r.absent ?? []).includes('Update-EtwTraceSession');
+}
+
+export interface Tail {
+  /** The remote file's length now. */
+  length: number;
+  data: Uint8Array;
+}
+
+export function parseTail(r: StepResult, host: string): Tail {
+  const rd = new ResultReader('tail', host, r);
+  const o = rd.objects('tail')[0] ?? rd.fail('tail', 'an object', undefined);
+  const data = fieldString(rd, o, 'tail[0]', 'Data', true);
+  return { length: fieldNumber(rd, o, 'tail[0]', 'Length') ?? rd.fail('tail[0].Length', 'a number', undefined), data: new Uint8Array(Buffer.from(data, 'base64')) };
+}

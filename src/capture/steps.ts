@@ -4,7 +4,7 @@
  * that prints one JSON envelope; the lifecycle runs them in order and parses each result with
  * step-results.ts. Commands a host may lack are probed (Statement.optional), never assumed.
  */
-import { raw } from '../powershell/quote.js';
+import { quoteString, raw } from '../powershell/quote.js';
 import { cmd, NativeCall, stmt, type Statement, type Step } from '../powershell/script.js';
 import { UsageError } from '../util/errors.js';
 import type { CaptureOptions } from './options.js';
@@ -306,4 +306,43 @@ export function netshStopStep(sessionName: string): Step {
 function parentOf(p: string): string {
   const i = Math.max(p.lastIndexOf('\\'), p.lastIndexOf('/'));
   return i > 0 ? p.slice(0, i) : p;
+}
+
+/** Follow mode: how often ETW writes what its buffers hold (seconds), and how much one tail step brings back. */
+export const FLUSH_TIMER_SECONDS = 1;
+export const TAIL_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Follow mode: the ETW session writes its buffers every few seconds, not only when one fills
+ * (windows-capture.md 1.13; the session is an ordinary ETW session under its name).
+ */
+export function flushTimerStep(names: readonly string[], seconds: number): Step {
+  return {
+    name: 'flush-timer',
+    description: `flush ${names.join(', ')} to the file every ${seconds} s`,
+    timeoutMs: STEP_TIMEOUT_MS.status,
+    statements: [stmt([cmd('Update-EtwTraceSession').param('Name', [...names]).param('FlushTimer', seconds).flag('PassThru'), select(['Name', 'FlushTimer'])], { resultKey: 'flush', optional: true })],
+  };
+}
+
+/**
+ * Follow mode on a remote host: the bytes of the growing capture from `offset` (at most `max`),
+ * base64, and the file's length; read with every sharing flag, as ETW holds it open for writing.
+ */
+export function tailStep(path: string, offset: number, max: number): Step {
+  const at = String(Math.max(0, Math.floor(offset)));
+  const most = String(Math.max(1, Math.floor(max)));
+  const read = [
+    `$f = [IO.File]::Open(${quoteString(path)}, [IO.FileMode]::Open, [IO.FileAccess]::Read, [IO.FileShare]'ReadWrite, Delete')`,
+    `try { $n = [long]0; if ($f.Length -gt ${at}) { $n = [Math]::Min([long]${most}, $f.Length - ${at}) }`,
+    `$b = New-Object byte[] $n; $f.Position = ${at}; $got = 0`,
+    'while ($got -lt $n) { $k = $f.Read($b, $got, $n - $got); if ($k -le 0) { break }; $got += $k }',
+    '@{ Length = $f.Length; Data = [Convert]::ToBase64String($b, 0, $got) } } finally { $f.Dispose() }',
+  ].join('; ');
+  return {
+    name: 'tail', repeatable: true,
+    description: `the capture's bytes from offset ${at}`,
+    timeoutMs: STEP_TIMEOUT_MS.status,
+    statements: [expr('tail', `& { ${read} }`)],
+  };
 }

@@ -80,10 +80,32 @@ export class EtlBufferReader {
   private pending: EtlBuffer | null = null;
   private readonly pool = new BufferPool();
 
+  /**
+   * Follow mode (a source with waitFor): awaited while the reader waits for the file to grow, so
+   * that its caller can release the events it holds.
+   */
+  onWait: (() => Promise<void>) | undefined;
+
   constructor(
     private readonly src: ByteSource,
     private readonly issues: IssueLog,
   ) {}
+
+  /** A file still being written (follow mode). */
+  get following(): boolean {
+    return this.src.waitFor !== undefined;
+  }
+
+  /** Follow mode: waits until bytes [pos, pos+n) are written; false when the writer finished first. */
+  private async available(pos: number, n: number): Promise<boolean> {
+    const src = this.src;
+    if (!src.waitFor) return pos + n <= src.size;
+    for (;;) {
+      const r = await src.waitFor(pos + n);
+      if (r !== 'tick') return r === 'ready';
+      if (this.onWait) await this.onWait();
+    }
+  }
 
   get fileSize(): number {
     return this.src.size;
@@ -98,6 +120,7 @@ export class EtlBufferReader {
   async open(): Promise<LogfileHeader> {
     const name = this.src.name;
     const hint = 'expected an .etl file written by New-NetEventSession, netsh trace, pktmon or logman';
+    if (this.following) await this.available(0, WMI_BUFFER_HEADER_SIZE + 0x20 + 0x110);
     if (this.src.size === 0) throw new InputError(`${name} is empty`, { hint });
     if (this.src.size < WMI_BUFFER_HEADER_SIZE + 0x20 + 0x110) {
       throw new InputError(`${name} is too short (${this.src.size} bytes) to be an ETL file`, { hint });
@@ -123,9 +146,11 @@ export class EtlBufferReader {
       this.pending = null;
       return p;
     }
-    const size = this.src.size;
-    while (this.pos < size) {
+    for (;;) {
       const pos = this.pos;
+      if (this.following) await this.available(pos, WMI_BUFFER_HEADER_SIZE);
+      let size = this.src.size;
+      if (pos >= size) return null;
       if (size - pos < WMI_BUFFER_HEADER_SIZE) {
         this.issues.add('warning', 'truncated', pos, `file ends with ${size - pos} bytes that are not a whole buffer header`);
         this.pos = size;
@@ -134,6 +159,7 @@ export class EtlBufferReader {
       let o = await this.ensure(pos, WMI_BUFFER_HEADER_SIZE);
       const problem = this.headerProblem(o, pos);
       if (problem) {
+        if (problem.startsWith('unused') && (await this.notWrittenYet())) continue;
         await this.resync(pos, problem);
         continue;
       }
@@ -153,6 +179,7 @@ export class EtlBufferReader {
           diskSize = logSize;
         }
       }
+      if (this.following && (await this.available(pos, diskSize))) size = this.src.size;
       const present = Math.min(diskSize, size - pos);
       const truncated = present < diskSize;
       if (truncated) {
@@ -214,7 +241,19 @@ export class EtlBufferReader {
         end, cpu, flags, type, compressed, truncated,
       };
     }
-    return null;
+  }
+
+  /**
+   * Follow mode, a zero buffer header: a preallocated file's space ETW has not written yet. Waits a
+   * tick and forgets what was read of it (true: look again); false once the writer has finished.
+   */
+  private async notWrittenYet(): Promise<boolean> {
+    if (!this.src.waitFor) return false;
+    const r = await this.src.waitFor(Number.MAX_SAFE_INTEGER);
+    if (r === 'ended') return false;
+    if (this.onWait) await this.onWait();
+    this.winLen = 0;
+    return true;
   }
 
   /** Gives a buffer's memory back for reuse. The buffer must not be used afterwards. */

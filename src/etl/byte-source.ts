@@ -1,10 +1,17 @@
 /** Random-access byte input for the ETL reader: a file (etl/file-source.ts) or memory (tests). */
 export interface ByteSource {
+  /** Bytes available now (a growing source: what has been written so far). */
   readonly size: number;
   readonly name: string;
   /** Reads up to `length` bytes at file position `position` into `dst[dstOffset..]`. Returns bytes read. */
   read(dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * A file still being written (follow mode, etl/follow-source.ts): waits a little for `size` bytes.
+   * 'ready': they are there; 'ended': the writer has finished and they never will be; 'tick': not
+   * yet (the reader releases what it holds, then asks again). Absent on a finished file.
+   */
+  waitFor?(size: number): Promise<'ready' | 'ended' | 'tick'>;
 }
 
 export function memorySource(bytes: Uint8Array, name = '<memory>'): ByteSource {

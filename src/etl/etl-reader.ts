@@ -21,6 +21,12 @@ export interface ReadOptions {
   reportRecords?: boolean;
   /** Awaited after each buffer (and every few thousand events while draining): flush output here. */
   afterBuffer?: () => Promise<void>;
+  /**
+   * A file still being written (the reader's source waits for it): each buffer's events wait
+   * `latencyMs` for older events in other CPUs' buffers, then go out; `idle` is awaited whenever
+   * the reader waits for the file to grow (flush everything released there).
+   */
+  follow?: { latencyMs: number; idle: () => Promise<void> };
 }
 
 export const DEFAULT_MERGE_BUDGET_BYTES = 48 * 1024 * 1024;
@@ -83,6 +89,14 @@ export async function readOrdered(
     },
     (buf) => reader.release(buf),
   );
+  const follow = opts.follow;
+  if (follow) {
+    reader.onWait = async () => {
+      merger.releaseArrivedBefore(Date.now() - follow.latencyMs);
+      if (opts.afterBuffer) await opts.afterBuffer();
+      await follow.idle();
+    };
+  }
   let offsets = new Int32Array(1024);
   let ticks = new Float64Array(1024);
   for (let b = await reader.next(); b; b = await reader.next()) {
@@ -103,10 +117,12 @@ export async function readOrdered(
       n++;
     });
     reportWalk(opts, buf, problem, counters);
-    merger.push(buf, offsets.slice(0, n), ticks.slice(0, n), n);
+    merger.push(buf, offsets.slice(0, n), ticks.slice(0, n), n, follow ? Date.now() : 0);
+    if (follow) merger.releaseArrivedBefore(Date.now() - follow.latencyMs);
     opts.onProgress?.(reader.position, reader.fileSize);
     if (opts.afterBuffer) await opts.afterBuffer();
   }
+  reader.onWait = undefined;
   while (merger.drainSome(4096)) if (opts.afterBuffer) await opts.afterBuffer();
   if (opts.afterBuffer) await opts.afterBuffer();
   return { reader, recordProblems: counters.recordProblems, lateEvents: merger.lateEvents, maxHeldBytes: merger.maxHeldBytes };

@@ -18,6 +18,8 @@ export interface MergeRun {
   count: number;
   next: number;
   seq: number;
+  /** When the buffer was read (follow mode's latency window; Date.now()). */
+  arrived: number;
 }
 
 export class EventMerger {
@@ -35,7 +37,7 @@ export class EventMerger {
   ) {}
 
   /** Adds one buffer's selected records (offsets/ticks in file order; taken over by the merger). */
-  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number): void {
+  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0): void {
     if (count === 0) {
       this.release(buf);
       return;
@@ -50,7 +52,7 @@ export class EventMerger {
       offsets = o2;
       ticks = t2;
     }
-    const run: MergeRun = { buf, offsets, ticks, count, next: 0, seq: this.seq++ };
+    const run: MergeRun = { buf, offsets, ticks, count, next: 0, seq: this.seq++, arrived };
     this.heap.push(run);
     this.siftUp(this.heap.length - 1);
     this.heldBytes += buf.data.length;
@@ -61,6 +63,24 @@ export class EventMerger {
   /** Releases every remaining event in order. */
   drain(): void {
     while (this.heap.length > 0) this.popOne();
+  }
+
+  /**
+   * Follow mode: a buffer that arrived before `cutoff` has waited its latency window for older
+   * events from other CPUs' buffers. Releases every event up to the last one of such buffers, in
+   * order (one that comes later is delivered late, and counted).
+   */
+  releaseArrivedBefore(cutoff: number): void {
+    let until = -Infinity;
+    for (const r of this.heap) if (r.arrived < cutoff && r.ticks[r.count - 1]! > until) until = r.ticks[r.count - 1]!;
+    while (this.heap.length > 0 && this.heap[0]!.ticks[this.heap[0]!.next]! <= until) this.popOne();
+  }
+
+  /** Events held, in all. */
+  get held(): number {
+    let n = 0;
+    for (const r of this.heap) n += r.count - r.next;
+    return n;
   }
 
   /** Releases up to `max` remaining events; returns true while events remain. */

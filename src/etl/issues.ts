@@ -16,10 +16,13 @@ export interface DecodeIssue {
 export class IssueLog {
   readonly counts = new Map<string, number>();
   readonly samples: DecodeIssue[] = [];
+  /** Told of every issue as it is found (follow mode puts them into the stream). */
+  onIssue: ((i: DecodeIssue) => void) | undefined;
   constructor(private readonly maxSamples = 50) {}
 
   add(severity: IssueSeverity, kind: string, offset: number, message: string): void {
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    this.onIssue?.({ severity, kind, offset, message });
     if (this.samples.length < this.maxSamples) this.samples.push({ severity, kind, offset, message });
   }
 

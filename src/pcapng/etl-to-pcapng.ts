@@ -65,6 +65,10 @@ export class PcapngConsumer implements CaptureConsumer {
     return this.out!.flush(false);
   }
 
+  idle(): Promise<void> {
+    return this.out!.flush(true);
+  }
+
   async restart(): Promise<void> {
     await this.out?.drain();
     await this.sink.reset();

@@ -77,3 +77,29 @@ export function memorySink(): ChunkSink & { bytes(): Uint8Array } {
     },
   };
 }
+
+/**
+ * Writes chunks to a stream (stdout, Wireshark's fifo) as they come: follow mode. Waits for the
+ * stream to drain (back-pressure); close() ends the stream unless told to leave it open (stdout).
+ * A stream cannot start over: reset() rejects (follow mode never restarts its decode).
+ */
+export function streamSink(out: NodeJS.WritableStream, o: { end: boolean }): ChunkSink {
+  let failure: unknown;
+  out.on('error', (e) => { failure ??= e; });
+  return {
+    async write(chunk, written) {
+      if (failure !== undefined) throw failure;
+      const more = out.write(chunk.slice());
+      written?.();
+      if (!more) await new Promise<void>((res) => { out.once('drain', res); out.once('error', () => res()); });
+      if (failure !== undefined) throw failure;
+    },
+    async close() {
+      if (o.end) await new Promise<void>((res) => out.end(() => res()));
+      if (failure !== undefined) throw failure;
+    },
+    async reset() {
+      throw new Error('a stream cannot start over');
+    },
+  };
+}

@@ -298,6 +298,8 @@ export interface DecodeOptions extends PassOptions {
   budgetBytes?: number;
   /** Awaited after each buffer so the caller can flush output. */
   afterBuffer?: () => Promise<void>;
+  /** The file is still being written (etl-reader.ts ReadOptions.follow). */
+  follow?: { latencyMs: number; idle: () => Promise<void> };
   /**
    * Single pass: an already-open reader, a SummaryBuilder fed every record, and the issue log to
    * report damage in. With abortOnPktmon the pass throws PKTMON_SEEN at the first PktMon packet
@@ -346,6 +348,7 @@ export async function decodePackets(
         ...(opts.budgetBytes ? { budgetBytes: opts.budgetBytes } : {}),
         ...(opts.onProgress ? { onProgress: (p: number, s: number) => opts.onProgress!(2, p, s) } : {}),
         ...(opts.afterBuffer ? { afterBuffer: opts.afterBuffer } : {}),
+        ...(opts.follow ? { follow: opts.follow } : {}),
       },
       (rec) => {
         single?.summary.visit(rec);

@@ -5,6 +5,7 @@
  * (summary first, then packets), after every consumer was told to restart.
  */
 import type { ByteSource } from '../etl/byte-source.js';
+import type { FollowSource } from '../etl/follow-source.js';
 import { openEtl } from '../etl/etl-reader.js';
 import { IssueLog } from '../etl/issues.js';
 import type { LogfileHeader } from '../etl/logfile-header.js';
@@ -30,6 +31,8 @@ export interface CaptureConsumer {
   afterBuffer?(): Promise<void>;
   /** The one-read attempt met a PktMon packet: drop what was received; start() comes again. */
   restart(): Promise<void>;
+  /** Follow mode: the reader waits for the file to grow; send out everything received. */
+  idle?(): Promise<void>;
 }
 
 export interface DecodeCaptureOptions {
@@ -93,4 +96,35 @@ export async function decodeCapture(openSource: () => Promise<ByteSource>, consu
   for (const c of consumers) c.start({ header, fileName: summary.file.name, osVersion: summary.header.osVersion, components });
   const stats = await decodePackets(openSource, components, { ...feed.options, ...(o.onProgress ? { onProgress: o.onProgress } : {}) }, feed.onInterface, feed.onPacket);
   return { summary, stats, components, passes: 2 };
+}
+
+export interface FollowCaptureOptions {
+  /** How long each ETW buffer's events wait for older events in other CPUs' buffers. */
+  latencyMs: number;
+  compat?: boolean;
+  budgetBytes?: number;
+  /** Where problems are reported as they are found (lost events, damage). */
+  issues?: IssueLog;
+}
+
+/**
+ * Follow mode: one pass over a capture its session still writes, each packet out within about
+ * latencyMs of its buffer reaching the file. Never restarts: a PktMon packet met before the
+ * rundown (logged at the stop) is named by its component id; the run folder's decode, after the
+ * stop, has the names.
+ */
+export async function followCapture(source: FollowSource, consumers: readonly CaptureConsumer[], o: FollowCaptureOptions): Promise<DecodeCaptureResult> {
+  const feed = fanOut(consumers, o);
+  const issues = o.issues ?? new IssueLog();
+  const reader = await openEtl(source, issues);
+  const builder = new SummaryBuilder();
+  const start: DecodeStart = { header: reader.header, fileName: source.name, osVersion: `${reader.header.version[0]}.${reader.header.version[1]}`, components: builder.components };
+  for (const c of consumers) c.start(start);
+  const idlers = consumers.filter((c) => c.idle);
+  const stats = await decodePackets(() => Promise.resolve(source), builder.components, {
+    ...feed.options,
+    follow: { latencyMs: o.latencyMs, idle: async () => { for (const c of idlers) await c.idle!(); } },
+    single: { reader, summary: builder, issues, abortOnPktmon: false },
+  }, feed.onInterface, feed.onPacket);
+  return { summary: builder.finish(reader, source, issues, stats.recordProblems), stats, components: builder.components, passes: 1 };
 }

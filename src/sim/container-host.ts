@@ -40,6 +40,8 @@ export interface ContainerHostCapture {
   snapshot: Snapshot;
   etl: Uint8Array;
   truth: ContainerHostTruth;
+  /** With flushEvery: the file's length after each timed flush (what a reader sees grow). */
+  flushedAt: number[];
 }
 
 const HOST_MAC = '00:0d:3a:1b:2c:3d';
@@ -156,11 +158,17 @@ interface Appearance {
   compartment: number;
 }
 
-export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: number; startTime?: bigint } = {}): ContainerHostCapture {
+/**
+ * flushEvery: the session has a flush timer (Update-EtwTraceSession -FlushTimer): every CPU's
+ * buffer is written after this many packets, as ETW does each time the timer expires, so that the
+ * file's buffers come in time slices (follow mode reads them so).
+ */
+export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: number; startTime?: bigint; flushEvery?: number } = {}): ContainerHostCapture {
   const ps = opts.ps ?? '7';
   const scale = opts.scale ?? 1;
   const chunks: Uint8Array[] = [];
-  const w = new EtlWriter({ cpus: 2, bufferSize: 32768, osBuild: 20348, ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}), loggerName: 'wnvcap-sim', logFileName: 'C:\\ProgramData\\wnvcap\\runs\\sim\\capture.etl' }, (c) => chunks.push(c));
+  let written = 0;
+  const w = new EtlWriter({ cpus: 2, bufferSize: 32768, osBuild: 20348, ...(opts.startTime !== undefined ? { startTime: opts.startTime } : {}), loggerName: 'wnvcap-sim', logFileName: 'C:\\ProgramData\\wnvcap\\runs\\sim\\capture.etl' }, (c) => { chunks.push(c); written += c.length; });
   const truth: ContainerHostTruth = {
     compartments: {}, flows: {}, packets: 0, retransmissions: 0, resets: 0, synUnanswered: 0, dnsQueries: 0, nxdomain: [], drops: [], paths: {}, overlayFlowCompartments: {},
   };
@@ -169,6 +177,7 @@ export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: num
   const ifName = (a: Appearance): string => ('ndis' in a.where ? placeName.get(a.where.ndis) ?? `eth:${a.where.ndis}:0` : `api (compartment 3) PktMon vmswitch.sys:${a.where.pktmonDrop}`);
   let t = 10000;
   let cpuTurn = 0;
+  const flushedAt: number[] = [];
   const flowKey = (proto: string, s: string, sp: number, d: string, dp: number, vni: number): string => {
     const fwd = s < d || (s === d && sp <= dp);
     return fwd ? `${proto}|${s}:${sp}|${d}:${dp}|${vni}` : `${proto}|${d}:${dp}|${s}:${sp}|${vni}`;
@@ -176,6 +185,10 @@ export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: num
   const dropCounts = new Map<string, { reasonCode: number; componentId: number; compartmentId: number; packets: number }>();
   /** Emits one logical packet at all its appearances, 20 us apart, and books the truth. */
   const packet = (apps: Appearance[], flow: string): void => {
+    if (opts.flushEvery && cpuTurn > 0 && cpuTurn % opts.flushEvery === 0) {
+      for (let c = 0; c < 2; c++) w.flushCpu(c);
+      flushedAt.push(written);
+    }
     t += 1000 + (cpuTurn % 7) * 37;
     const cpu = cpuTurn++ % 2;
     apps.forEach((a, k) => {
@@ -311,5 +324,6 @@ export function containerHostCapture(opts: { ps?: Ps; seed?: number; scale?: num
   const header = w.finish();
   chunks[0] = header;
   const etl = concatBytes(chunks);
-  return { snapshot: containerHostSnapshot(ps), etl, truth };
+  flushedAt.push(etl.length);
+  return { snapshot: containerHostSnapshot(ps), etl, truth, flushedAt };
 }

@@ -9,7 +9,7 @@
  * answer in PowerShell 5.1 or 7 shapes. Faults can be injected at any command. The state can live
  * in a JSON file so that separate processes (a killed agent, then `sessions cleanup`) share it.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PKTMON_BUILD, PROBED_COMMANDS, PKTMON_TRACE_SESSION } from '../capture/steps.js';
 import { argList, argText, type ParsedCommand } from '../powershell/parsed.js';
@@ -84,6 +84,9 @@ class CommandError extends Error {
     super(message);
   }
 }
+
+/** Packets between two flushes of a timed session's buffers (sim/container-host.ts flushEvery). */
+const FLUSH_EVERY_PACKETS = 25;
 
 export class SimHost implements PsRunner {
   readonly simulated = true;
@@ -170,7 +173,9 @@ export class SimHost implements PsRunner {
     return true;
   }
 
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    for (const path of [...this.flushing.keys()]) this.stopFlushing(path);
+  }
 
   private expression(text: string): unknown {
     if (/COMPUTERNAME/i.test(text)) return this.state.host;
@@ -234,6 +239,17 @@ export class SimHost implements PsRunner {
         const running = [...(this.state.pktmon.running ? [PKTMON_TRACE_SESSION] : []), ...(this.state.netsh.running && this.state.netsh.session ? [this.state.netsh.session] : [])];
         const asked = argList(c.params.find((x) => x.name === 'Name')?.value).map((v) => (argText(v) ?? '').toLowerCase());
         return running.filter((n) => asked.includes(n.toLowerCase())).map((Name) => ({ Name }));
+      }
+      case 'update-etwtracesession': {
+        this.needAdmin(c.name);
+        const seconds = Number(p('FlushTimer') ?? 0);
+        return argList(c.params.find((x) => x.name === 'Name')?.value).map((v) => {
+          const name = argText(v) ?? '';
+          const file = this.runningFile(name);
+          if (!file) throw new CommandError(`The ETW session ${name} was not found.`, `HRESULT 0x80071069,${c.name}`, 'ObjectNotFound');
+          if (seconds > 0) this.flushEvery(file, seconds);
+          return { Name: name, FlushTimer: seconds };
+        });
       }
       case 'get-neteventsession': {
         this.netEventAvailable(c.name);
@@ -454,14 +470,70 @@ export class SimHost implements PsRunner {
     return [];
   }
 
-  private writeEtl(path: string): void {
+  /** The file an ETW session of this host writes, by the session's name (a NetEventSession, pktmon's, netsh's). */
+  private runningFile(name: string): string | undefined {
+    const n = name.toLowerCase();
+    const s = this.state.sessions.find((x) => x.name.toLowerCase() === n && x.status === 'Running');
+    if (s) return s.localFilePath;
+    if (n === PKTMON_TRACE_SESSION.toLowerCase() && this.state.pktmon.running) return this.state.pktmon.file;
+    if (this.state.netsh.running && this.state.netsh.session?.toLowerCase() === n) return this.state.netsh.file;
+    return undefined;
+  }
+
+  /** The capture a session writing `path` makes: the same bytes however often it is asked. */
+  private captureBytes(path: string, timed: boolean): { etl: Uint8Array; flushedAt: number[] } {
     // The session started when Start-NetEventSession ran: its capture carries that time.
     const started = this.state.sessions.find((x) => x.localFilePath === path)?.startedAt ?? Date.now();
     const startTime = BigInt(started) * 10000n + 116444736000000000n;
-    const cap = containerHostCapture({ ps: this.state.psEdition === 'Desktop' ? '5.1' : '7', scale: this.o.scale ?? 4, startTime });
+    return containerHostCapture({ ps: this.state.psEdition === 'Desktop' ? '5.1' : '7', scale: this.o.scale ?? 4, startTime, ...(timed ? { flushEvery: FLUSH_EVERY_PACKETS } : {}) });
+  }
+
+  private readonly flushing = new Map<string, NodeJS.Timeout>();
+  /** Bytes of each capture already written by its flush timer (the stop appends the rest, never rewrites). */
+  private readonly flushed = new Map<string, number>();
+
+  /**
+   * A flush timer (Update-EtwTraceSession -FlushTimer): ETW writes what its buffers hold every
+   * `seconds`. Here the capture's flushes reach the file in order, a tenth of them each time, the
+   * whole file at the stop (writeEtl).
+   */
+  private flushEvery(path: string, seconds: number): void {
+    if (this.flushing.has(path)) return;
+    const { etl: bytes, flushedAt: ends } = this.captureBytes(path, true);
+    this.flushed.set(path, 0);
+    const per = Math.max(1, Math.ceil(ends.length / 10));
+    let next = 0;
+    const flush = (): void => {
+      next = Math.min(ends.length, next + per);
+      const from = this.flushed.get(path) ?? 0;
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        // Appended, as ETW does: a reader never sees the file shrink.
+        appendFileSync(path, bytes.subarray(from, ends[next - 1]));
+        this.flushed.set(path, ends[next - 1]!);
+      } catch {
+        // a Windows path on another OS
+      }
+      if (next >= ends.length) this.stopFlushing(path);
+    };
+    flush(); // the header buffer and the first buffers at once
+    this.flushing.set(path, setInterval(flush, seconds * 1000).unref());
+  }
+
+  private stopFlushing(path: string): void {
+    clearInterval(this.flushing.get(path));
+    this.flushing.delete(path);
+  }
+
+  private writeEtl(path: string): void {
+    this.stopFlushing(path);
+    const done = this.flushed.get(path);
+    const { etl } = this.captureBytes(path, done !== undefined);
+    this.flushed.delete(path);
     try {
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, cap.etl);
+      if (done !== undefined) appendFileSync(path, etl.subarray(done));
+      else writeFileSync(path, etl);
     } catch {
       // a Windows path on another OS: the capture has nowhere to go
     }

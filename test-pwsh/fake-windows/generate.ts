@@ -85,7 +85,7 @@ const FIXED_CMDLETS: Record<Exclude<ModuleName, 'NetEventPacketCapture'>, readon
   ScheduledTasks: ['New-ScheduledTaskAction', 'New-ScheduledTaskTrigger', 'New-ScheduledTaskPrincipal', 'New-ScheduledTaskSettingsSet', 'Register-ScheduledTask',
     'Unregister-ScheduledTask', 'Get-ScheduledTask', 'Get-ScheduledTaskInfo', 'Start-ScheduledTask', 'Stop-ScheduledTask'],
   CimCmdlets: ['Get-CimInstance'],
-  // Update-EtwTraceSession is not in the reference: not generated.
+  // Get-/Update-EtwTraceSession are not in the reference: syntax.ts EXTRA_CMDLETS.
   EventTracingManagement: ['Get-EtwTraceSession', 'Update-EtwTraceSession'],
 };
 

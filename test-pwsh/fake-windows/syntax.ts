@@ -85,6 +85,8 @@ export const SYNTAX: Readonly<Record<string, CmdletSyntax>> = {
   'Get-HnsNamespace': { sets: ['Id@0'] },
   // windows-capture.md 1.13: not in the reference.
   'Get-EtwTraceSession': { sets: ['Name?@0'] },
+  // Microsoft's Update-EtwTraceSession page (ByName set; the InputObject set is not used).
+  'Update-EtwTraceSession': { sets: ['Name!@0'] },
   'Get-CimInstance': {
     sets: [
       'ClassName: ClassName!@0 Filter Property KeyOnly Shallow',
@@ -129,6 +131,10 @@ export const EXTRA_CMDLETS: Readonly<Record<string, Array<{ name: string; type: 
   'Get-HnsEndpoint': [{ name: 'Id', type: 'System.String' }],
   'Get-HnsNamespace': [{ name: 'Id', type: 'System.String' }],
   'Get-EtwTraceSession': [{ name: 'Name', type: 'System.String[]' }],
+  'Update-EtwTraceSession': [
+    { name: 'Name', type: 'System.String[]' }, { name: 'FlushTimer', type: 'System.UInt32' }, { name: 'BufferSize', type: 'System.UInt32' },
+    { name: 'MaximumBuffers', type: 'System.UInt32' }, { name: 'PassThru', type: 'System.Management.Automation.SwitchParameter' },
+  ],
 };
 
 export interface ParamInSet {

@@ -4,9 +4,10 @@
  * attributes to it; unknown targets list the candidates.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { readPcapng } from '../../src/pcapng/pcapng-reader.js';
 import { containerHostSnapshot } from '../../src/sim/container-host.js';
@@ -14,13 +15,14 @@ import { resolveTarget } from '../../src/topology/target.js';
 import { buildTopology } from '../../src/topology/topology.js';
 import { runCli } from '../helpers/cli.js';
 
+const REPO = resolve(import.meta.dirname, '..', '..');
 const comments = (file: string): string[] => readPcapng(readFileSync(file)).packets.map((p) => p.comments.join(' '));
 
-for (const [target, compartment, other] of [['db', 4, 'cache'], ['cache', 5, 'db']] as const) {
-  test(`sniff ${target}: only ${target}'s packets (compartment ${compartment}), not ${other}'s at the same IP`, async () => {
+for (const [target, compartment, other, follow] of [['db', 4, 'cache', true], ['cache', 5, 'db', false]] as const) {
+  test(`sniff ${target}${follow ? ' (followed)' : ' --no-follow'}: only ${target}'s packets (compartment ${compartment}), not ${other}'s at the same IP`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-'));
     const out = join(dir, `${target}.pcapng`);
-    const r = await runCli(['sniff', target, '--simulate', '--duration', '2s', '-w', out, '--out', dir], { WNVCAP_STATE_DIR: join(dir, 'state') });
+    const r = await runCli(['sniff', target, '--simulate', '--duration', '2s', '-w', out, '--out', dir, ...(follow ? [] : ['--no-follow'])], { WNVCAP_STATE_DIR: join(dir, 'state') });
     assert.equal(r.code, 0, r.err);
     const mine = comments(out);
     assert.ok(mine.length > 0, 'packets were kept');
@@ -30,9 +32,36 @@ for (const [target, compartment, other] of [['db', 4, 'cache'], ['cache', 5, 'db
     const all = comments(join(runDir, 'capture.pcapng'));
     assert.equal(mine.length, all.filter((c) => c.includes(`compartment=${compartment} `)).length);
     assert.ok(all.some((c) => c.includes(`container=${other}`)), `the capture also held ${other}'s packets`);
-    assert.match(r.err, new RegExp(`${mine.length} packets of container ${target} \\(compartment ${compartment}\\)`));
+    assert.match(r.err, new RegExp(`${mine.length} packets of container ${target} \\(compartment ${compartment}\\)${follow ? ' in .*, followed' : ''}`));
+    // Followed or not, the stream holds what the run folder's target.pcapng holds.
+    assert.deepEqual(mine, comments(join(runDir, 'target.pcapng')));
   });
 }
+
+test('sniff -w -: the packets reach stdout while the capture still runs (follow mode), the session removed after', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-'));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO, 'src', 'cli', 'bin.ts'), 'sniff', 'web', '--simulate', '--duration', '8s', '--out', dir, '-w', '-'], {
+    cwd: dir, env: { ...process.env, WNVCAP_STATE_DIR: join(dir, 'state') }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  let err = '';
+  let packetsBeforeEnd = -1;
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    // The run's last line: the capture has ended. What stdout had by then came while it ran.
+    if (packetsBeforeEnd < 0 && /run folder .*: completed/.test(err)) packetsBeforeEnd = readPcapng(Buffer.concat(out)).packets.length;
+  });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(code, 0, err);
+  const all = readPcapng(Buffer.concat(out)).packets;
+  assert.ok(packetsBeforeEnd > 0, `${packetsBeforeEnd} packets before the capture ended: ${err}`);
+  assert.ok(all.length >= packetsBeforeEnd && all.every((p) => p.comments.join(' ').includes('container=web')));
+  const runDir = join(dir, readdirSync(dir).find((n) => n.startsWith('run-'))!);
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { cleanup: { sessionRemoved: boolean }; steps: Array<{ name: string }> };
+  assert.equal(run.cleanup.sessionRemoved, true);
+  assert.ok(run.steps.some((s) => s.name === 'flush-timer'), 'the session\'s flush timer was set');
+});
 
 test('sniff of an unknown target: exit 2, the targets listed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-'));

@@ -3,8 +3,8 @@
  * runs the launcher that `wnvcap extcap install` puts in its extcap folder with --extcap-interfaces,
  * --extcap-dlts, --extcap-config, then --capture --fifo <pipe> with the values the user set: a
  * target (container, compartment, VM or MAC) on this host, the simulated host, or a host over
- * remoting. The capture is `sniff`'s; its pcapng goes into the pipe when the capture ends, so the
- * capture is meant to run its Duration: Wireshark's Stop loses the packets. On Linux and macOS the
+ * remoting. The capture is `sniff`'s, followed: its packets go into the pipe within seconds of
+ * being captured (run/follow.ts), so Wireshark's Stop keeps what it has shown. On Linux and macOS the
  * Stop is a SIGTERM, and the session is stopped and removed first (Wireshark kills the extcap 30 s
  * later); on Windows Wireshark ends the launcher at once, and the wnvcap it started runs on to its
  * Duration and removes its session then. Anything on stderr is an error to Wireshark: a capture
@@ -117,7 +117,7 @@ function extcapConfig(out: string): string {
     'arg {number=4}{call=--key}{display=SSH private key}{type=fileselect}{mustexist=true}{group=Host}',
     'arg {number=5}{call=--simulate}{display=Simulated host (no Windows needed)}{type=boolflag}{default=false}{group=Host}',
     'arg {number=6}{call=--profile}{display=Capture profile}{type=string}{default=container}{group=Capture}',
-    'arg {number=7}{call=--duration}{display=Capture for}{type=string}{default=60s}{tooltip=e.g. 30s, 5m; the packets arrive when it ends (Stop loses them)}{group=Capture}',
+    'arg {number=7}{call=--duration}{display=Capture for}{type=string}{default=60s}{tooltip=e.g. 30s, 5m; packets arrive within seconds of being captured}{group=Capture}',
     'arg {number=8}{call=--snaplen}{display=Bytes per packet (0: all)}{type=unsigned}{range=0,65535}{default=0}{group=Capture}',
     `arg {number=9}{call=--out}{display=Run folders}{type=string}{default=${out}}{tooltip=where the capture's run folder is kept}{group=Capture}`,
     '',
@@ -138,10 +138,14 @@ async function capture(a: ExtcapArgs, ctx: CliContext): Promise<number> {
     return await sniff({
       target: a.target, duration: a.duration, profile: a.profile, out: a.out, simulate: a.simulate, ssh: a.transport === 'ssh', useSsl: false,
       ...(a.host ? { computers: [a.host] } : {}), ...(a.user ? { user: a.user } : {}), ...(a.key ? { key: a.key } : {}),
-      ...(a.snaplen !== undefined ? { truncate: String(a.snaplen) } : {}),
-    }, ctx, async (file) => {
-      await pipeline(createReadStream(file), fifo);
-      return ' to Wireshark';
+      ...(a.snaplen !== undefined ? { truncate: String(a.snaplen) } : {}), follow: true,
+    }, ctx, {
+      // Packets go into the pipe as they are decoded: Wireshark shows them within seconds.
+      stream: async () => (await import('../../pcapng/file-sink.js')).streamSink(fifo, { end: false }),
+      async deliver(file) {
+        await pipeline(createReadStream(file), fifo);
+        return ' to Wireshark';
+      },
     }, { summary: false });
   } finally {
     if (!fifo.writableFinished) fifo.end();

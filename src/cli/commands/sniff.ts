@@ -2,12 +2,14 @@
  * `wnvcap sniff <target> [-w file | -w -]`: one container, compartment, VM or MAC of a host,
  * captured with a filter on its MACs and written as pcapng with only its packets (those the
  * snapshot attributes to it), named by container and compartment. The run folder keeps the whole
- * capture and target.pcapng. The packets are written when the capture ends (--duration or Ctrl-C).
+ * capture and target.pcapng. Packets are followed: written within a few seconds of being
+ * captured (run/follow.ts); --no-follow writes them when the capture ends (--duration or Ctrl-C).
  */
 import { createReadStream } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { CaptureRunExtra } from '../../run/capture-run.js';
 import type { Target } from '../../topology/target.js';
 import { EXIT, UsageError } from '../../util/errors.js';
 import { defaultOutDir } from '../../util/paths.js';
@@ -21,6 +23,16 @@ interface SniffArgs extends HostArgs {
   duration: string;
   profile: string | undefined;
   out: string;
+  follow: boolean;
+}
+
+/** Where a sniff's packets go: a stream as they come (follow mode), else the finished file at the end. */
+export interface SniffOutput {
+  stream?: () => Promise<import('../../pcapng/file-sink.js').ChunkSink>;
+  /** Hands over target.pcapng (the capture has ended); says where it went. */
+  deliver(file: string): Promise<string>;
+  /** Says where the stream went (' to Wireshark'). */
+  streamed?: string;
 }
 
 export default defineCommand({
@@ -32,18 +44,24 @@ export default defineCommand({
     .option('duration', { type: 'string', default: '60s', describe: '<time> how long to capture (Ctrl-C stops sooner)' })
     .option('profile', { type: 'string', describe: '<name | file.yaml> (default container)' })
     .option('out', { type: 'string', default: defaultOutDir(process.platform, ctx.env), describe: '<dir> where the run folder is made' })
+    .option('follow', { type: 'boolean', default: true, describe: 'write packets within seconds of capture (--no-follow: when the capture ends)' })
     .example('wnvcap sniff web -w web.pcapng --duration 2m', '')
     .example('wnvcap sniff web --duration 5m | wireshark -k -i -', ''),
-  args: (a): SniffArgs => ({ ...hostArgs(a), target: a.target, write: a.write, duration: a.duration, profile: a.profile, out: a.out }),
+  args: (a): SniffArgs => ({ ...hostArgs(a), target: a.target, write: a.write, duration: a.duration, profile: a.profile, out: a.out, follow: a.follow }),
   run: runSniff,
 });
 
 async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
   if (a.write === '-' && process.stdout.isTTY) throw new UsageError('sniff writes pcapng: not to a terminal', { hint: 'give -w <file>, or pipe it: wnvcap sniff <target> | wireshark -k -i -' });
-  return sniff(a, ctx, async (file) => {
-    if (a.write === '-') await pipeline(createReadStream(file), process.stdout, { end: false });
-    else await copyFile(file, a.write);
-    return a.write === '-' ? '' : ` in ${a.write}`;
+  const { openFileSink, streamSink } = await import('../../pcapng/file-sink.js');
+  return sniff(a, ctx, {
+    stream: async () => (a.write === '-' ? streamSink(process.stdout, { end: false }) : openFileSink(a.write)),
+    streamed: a.write === '-' ? '' : ` in ${a.write}`,
+    async deliver(file) {
+      if (a.write === '-') await pipeline(createReadStream(file), process.stdout, { end: false });
+      else await copyFile(file, a.write);
+      return a.write === '-' ? '' : ` in ${a.write}`;
+    },
   });
 }
 
@@ -51,7 +69,7 @@ async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
  * Captures the target and hands its pcapng (target.pcapng in the run folder) to deliver, which
  * says where it went. The extcap delivers to Wireshark's fifo.
  */
-export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string }, ctx: CliContext, deliver: (file: string) => Promise<string>, opts: { summary?: boolean } = {}): Promise<number> {
+export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string }, ctx: CliContext, output: SniffOutput, opts: { summary?: boolean } = {}): Promise<number> {
   const { hostNames, openRunner, remoteRunners, stateDirFor, untilStopped } = await import('../hosts.js');
   const names = await hostNames(a);
   if (names.length > 1) throw new UsageError('sniff watches one host: give one --computer');
@@ -66,15 +84,27 @@ export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string },
     const { captureRun } = await import('../../run/capture-run.js');
     const { APPLICATION } = await import('../../version.js');
     const only: { target: Target; kept?: number } = { target };
-    const res = await untilStopped((signal) => captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION }, { only }),
+    const follow = a.follow && output.stream
+      ? { sink: await output.stream(), application: APPLICATION, target, warn: (m: string) => ctx.logger.warn(m) } as NonNullable<CaptureRunExtra['follow']>
+      : undefined;
+    const res = await untilStopped((signal) => captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION }, { only, ...(follow ? { follow } : {}) }),
       (sig) => ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`));
-    for (const w of res.record.warnings) ctx.logger.warn(w);
+    for (const w of res.record.warnings) if (!w.startsWith('follow')) ctx.logger.warn(w);
+    const streamed = follow?.counts && follow.counts.bytes > 0 ? follow.counts : undefined;
+    if (follow && !follow.counts) await follow.sink.close().catch(() => undefined); // the capture never started
+    if (streamed) {
+      if (streamed.stopped) ctx.logger.warn(`the stream stopped early (${streamed.stopped}): all of ${target.label}'s packets are in the run folder's target.pcapng`);
+      if (opts.summary !== false) ctx.stderr(`${streamed.written} packets of ${target.label}${output.streamed ?? ''}, followed; run folder ${res.runDir}\n`);
+      return res.exitCode;
+    }
+    // Not followed, or the stream never got going (a host that cannot read its file while ETW writes it): the file at the end.
+    if (follow?.counts) ctx.logger.warn(`the packets could not be followed${follow.counts.stopped ? ` (${follow.counts.stopped})` : ''}: they are written now that the capture has ended`);
     if (!res.record.files['target']) {
       // Nothing to hand over (no snapshot, a decode that failed): never a quiet success.
       ctx.stderr(`error: ${res.record.error?.message ?? `no packets of ${target.label} could be written`}; run folder ${res.runDir}\n`);
       return res.exitCode !== EXIT.OK ? res.exitCode : EXIT.REMOTE;
     }
-    const where = await deliver(join(res.runDir, 'target.pcapng'));
+    const where = await output.deliver(join(res.runDir, 'target.pcapng'));
     if (opts.summary !== false) ctx.stderr(`${only.kept ?? 0} packets of ${target.label}${where}; run folder ${res.runDir}\n`);
     return res.exitCode;
   } finally {

@@ -272,7 +272,21 @@ function Copy-FakeEtl($c, [string]$Path, [switch]$HeaderOnly) {
         [Array]::Copy($bytes, $head, $n)
         $bytes = $head
     }
-    [IO.File]::WriteAllBytes($Path, $bytes)
+    # What a flush timer wrote is a prefix of the capture: the rest is written after it, never over it.
+    $have = if ([IO.File]::Exists($Path)) { (Get-Item -LiteralPath $Path).Length } else { 0 }
+    if ($HeaderOnly -or $have -eq 0 -or $have -ge $bytes.Length) { [IO.File]::WriteAllBytes($Path, $bytes); return }
+    $f = [IO.File]::Open($Path, [IO.FileMode]::Open, [IO.FileAccess]::Write, [IO.FileShare]::ReadWrite)
+    try { $f.Position = $have; $f.Write($bytes, [int]$have, $bytes.Length - [int]$have) } finally { $f.Dispose() }
+}
+
+<# A flush timer (Update-EtwTraceSession): bin/fake-etw-flush.cjs writes the capture's buffers into the file while the session runs. #>
+function Start-FakeFlusher($c, [string]$Session, [string]$Path, [uint32]$Seconds) {
+    $psi = [Diagnostics.ProcessStartInfo]::new('node')
+    foreach ($a in @((Join-Path $PSScriptRoot '../bin/fake-etw-flush.cjs'), $env:WNVCAP_FAKE_STATE, $Session, $c.S.etlTemplate, $Path, [string]$Seconds)) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    # Its own pipes: it must not hold the pwsh's stdout open.
+    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+    [void][Diagnostics.Process]::Start($psi)
 }
 #endregion
 

@@ -179,6 +179,20 @@ function Handle-Get-CimInstance($c) {
 }
 
 <# Running ETW sessions: the NetEventSession by its name, pktmon ("PktMon" [U]) and netsh trace (its sessionname; "NetTrace" [U] without one). #>
+<# -FlushTimer on a running session: its file then grows while it runs (bin/fake-etw-flush.cjs). [U] the error for a session that does not run. #>
+function Handle-Update-EtwTraceSession($c) {
+    if (-not (Test-FakeAdmin $c)) { return }
+    foreach ($n in @($c.P.Name)) {
+        $s = @($c.S.sessions | Where-Object { $_ -and $_.name -eq $n -and $_.status -eq 'Running' }) | Select-Object -First 1
+        $kind = $null; $file = $null
+        if ($s) { $kind = "netevent:$($s.name)"; $file = Resolve-FakeHostPath $c $s.localFilePath }
+        elseif ($n -eq 'PktMon' -and $c.S.pktmon.running) { $kind = 'pktmon'; $file = Resolve-FakeHostPath $c $c.S.pktmon.fileName }
+        if (-not $kind) { Add-FakeCimError $c 0x80071069 'The instance name passed was not recognized as valid by a WMI data provider.' ObjectNotFound $n; continue }
+        if ($c.P.ContainsKey('FlushTimer') -and $c.P.FlushTimer -gt 0) { Start-FakeFlusher $c $kind $file $c.P.FlushTimer }
+        if ($c.P.PassThru) { $c.Out.Add((New-FakeCim MSFT_EtwTraceSession ([ordered]@{ Name = $n; FlushTimer = [uint32]$c.P.FlushTimer }) -Namespace 'root/Microsoft/Windows/EventTracingManagement' -Keys Name)) }
+    }
+}
+
 function Handle-Get-EtwTraceSession($c) {
     $rows = @(@{ Name = 'EventLog-Application'; LogFileName = '' }, @{ Name = 'EventLog-System'; LogFileName = '' })
     foreach ($s in @($c.S.sessions | Where-Object { $_ -and $_.status -eq 'Running' })) { $rows += @{ Name = $s.name; LogFileName = $s.localFilePath } }

@@ -115,8 +115,14 @@ function parentExists(p) {
   return !h.windowsOnly && fs.existsSync(path.dirname(h.path));
 }
 
+/** The whole capture at the stop. What a flush timer wrote is a prefix of it: the rest is written after it, never over it. */
 function writeEtl(s, p) {
-  fs.copyFileSync(s.etlTemplate, hostPath(p).path);
+  const target = hostPath(p).path;
+  const bytes = fs.readFileSync(s.etlTemplate);
+  const have = fs.existsSync(target) ? fs.statSync(target).size : 0;
+  if (have === 0 || have >= bytes.length) return fs.writeFileSync(target, bytes);
+  const fd = fs.openSync(target, 'r+');
+  try { fs.writeSync(fd, bytes, have, bytes.length - have, have); } finally { fs.closeSync(fd); }
 }
 
 function inventory(s) {
