@@ -74,7 +74,7 @@ test('extcap install: tshark lists the interface, captures one container of the 
   assert.ok(rows.every((l) => l.includes('compartment=4 container=db')), rows.find((l) => !l.includes('container=db')));
   const t0 = Date.now();
   const bad = tshark(['-i', 'wnvcap', '-o', 'extcap.wnvcap.target:nosuch', '-o', 'extcap.wnvcap.simulate:true', '-a', 'duration:120', '-w', join(dir, 'x.pcapng')], { env });
-  assert.match(bad.err, /no container, compartment, VM or MAC "nosuch"/);
+  assert.match(bad.err, /no container, pod, compartment, VM or MAC "nosuch"/);
   assert.match(bad.err, /container web \(f82c3ec1d0fe\)/, 'the host\'s targets');
   assert.ok(Date.now() - t0 < 60_000, 'Wireshark is told at once (the pipe is closed), not at its own time limit');
 

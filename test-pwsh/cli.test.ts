@@ -29,8 +29,8 @@ for (const type of HOST_TYPES) {
     const comps = await cliOn(fake, ['compartments', '--json']);
     assert.equal(comps.code, 0, comps.err);
     assert.match(comps.out, /"id": 2,/);
-    // Docker names the container (joined by HNS endpoint, else by its vNIC); containerd: the id HNS knows.
-    if (type === 'aks-containerd') assert.match(comps.out, /"name": "f82c3ec1d0fe"/);
+    // Docker names the container (joined by HNS endpoint, else by its vNIC); containerd: the pod crictl names for the sandbox id HNS knows.
+    if (type === 'aks-containerd') assert.match(comps.out, /"name": "shop\/web-7d9f8c6b5-x2k4p"/);
     else if (type !== 'hyperv') assert.match(comps.out, /"name": "web"/);
     tally(type, 3);
   });
@@ -100,4 +100,22 @@ test('sniff db on Server 2022 in a real pwsh: the target from the inventory, its
   assert.ok(packets.length > 0);
   assert.ok(packets.every((c) => c.includes('compartment=4 container=db')), packets.find((c) => !c.includes('container=db')));
   tally('ws2022-docker', 4);
+});
+
+test('sniff a pod by namespace/name on an AKS node in a real pwsh: crictl names the sandbox HNS lists; only its packets, named by the pod', NEEDS_PWSH, async () => {
+  const fake = await fakeHost('aks-containerd');
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-pod-'));
+  const out = join(dir, 'db.pcapng');
+  const r = await cliOn(fake, ['sniff', 'data/db-0', '-w', out, '--duration', '2s', '--out', dir], { WNVCAP_STATE_DIR: join(dir, 'state') });
+  assert.equal(r.code, 0, r.err);
+  assert.ok(fake.executed().some((c) => c.command === 'crictl.exe'), 'the inventory asked crictl');
+  assert.match(r.err, /packets of pod data\/db-0 \(compartment 4\)/);
+  const packets = readPcapng(readFileSync(out)).packets.map((p) => p.comments.join(' '));
+  assert.ok(packets.length > 0);
+  assert.ok(packets.every((c) => c.includes('compartment=4 container=data/db-0')), packets.find((c) => !c.includes('container=data/db-0')));
+  // The pod's name alone is enough where it is unique.
+  const byName = await cliOn(fake, ['sniff', 'cache-0', '-w', join(dir, 'cache.pcapng'), '--duration', '1s', '--out', dir], { WNVCAP_STATE_DIR: join(dir, 'state') });
+  assert.equal(byName.code, 0, byName.err);
+  assert.match(byName.err, /pod data\/cache-0 \(compartment 5\)/);
+  tally('aks-containerd', 8);
 });

@@ -98,3 +98,11 @@ for (const [name, path, fn, opts, heavy] of cases) {
   console.log(line);
   lines.push(line);
 }
+
+// Follow mode (follow.mjs): latency of a file written flush by flush, throughput of a growing 1 GB file.
+if (filter.test('follow/latency') || filter.test('follow/throughput')) {
+  const { followBenches } = await import('./follow.mjs');
+  const ndis1g = join(dir, 'ndis-1g.etl');
+  if (filter.test('follow/throughput')) make(ndis1g, cases[0][2], cases[0][3]);
+  lines.push(...await followBenches(root, dir, filter, ndis1g));
+}

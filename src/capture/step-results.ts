@@ -217,9 +217,31 @@ function parseDocker(rd: ResultReader, warnings: string[]): unknown[] | undefine
   }
 }
 
+const PODS_KEY = 'crictl pods';
+
+/** crictl pods --output json prints {"items": [...]} (the CRI's PodSandbox list), one line a string. */
+function parsePods(rd: ResultReader, warnings: string[]): unknown[] | undefined {
+  if (!rd.has(PODS_KEY)) return undefined;
+  const text = rd.strings(PODS_KEY).join('\n').trim();
+  const code = rd.exitCode(PODS_KEY);
+  let v: unknown;
+  try {
+    v = code === 0 ? JSON.parse(text) as unknown : undefined;
+  } catch {
+    v = undefined;
+  }
+  const items = typeof v === 'object' && v !== null ? (v as { items?: unknown }).items : undefined;
+  if (Array.isArray(items)) return items;
+  warnings.push(`crictl pods failed (exit code ${code ?? '?'}): ${text.split('\n')[0]?.slice(0, 200) ?? ''}; pods are known by their sandbox id only`);
+  return [];
+}
+
 export function parseInventory(r: StepResult, host: string): Inventory {
   const rd = new ResultReader('inventory', host, r);
-  const warnings = [...new Set(rd.absent)].map((a) => `${a} is not on this host: ${ABSENT_MEANS[a.toLowerCase()] ?? 'its part of the snapshot is empty'}`);
+  const absent = new Set(rd.absent.map((a) => a.toLowerCase()));
+  // crictl is missing on every host that is not a Kubernetes node: said only where Docker is missing too.
+  if (!absent.has('docker.exe')) absent.delete('crictl.exe');
+  const warnings = [...new Set(rd.absent)].filter((a) => absent.has(a.toLowerCase())).map((a) => `${a} is not on this host: ${ABSENT_MEANS[a.toLowerCase()] ?? 'its part of the snapshot is empty'}`);
   const commands: Record<string, unknown> = {};
   for (const k of INVENTORY_OBJECT_KEYS) {
     const failed = rd.list(`${k}#error`)[0];
@@ -228,11 +250,14 @@ export function parseInventory(r: StepResult, host: string): Inventory {
   }
   const docker = parseDocker(rd, warnings);
   if (docker !== undefined) commands[DOCKER_KEY] = docker;
+  const pods = parsePods(rd, warnings);
+  if (pods !== undefined) commands[PODS_KEY] = pods;
   return { commands, warnings };
 }
 
 const ABSENT_MEANS: Readonly<Record<string, string>> = {
   'docker.exe': 'no Docker (containerd or Kubernetes node); container names come from HNS',
+  'crictl.exe': 'no crictl on PATH (a Kubernetes node keeps it in C:\\k); pods are known by their sandbox id only',
   'get-hnsnetwork': 'no HostNetworkingService module; networks, endpoints and namespaces are not in the snapshot',
   'get-hnsendpoint': 'no HostNetworkingService module; container endpoints are known by compartment only',
   'get-hnsnamespace': 'no HostNetworkingService module',

@@ -96,7 +96,7 @@ export function inventoryStep(): Step {
     stmt(new NativeCall('docker.exe', args), { tolerateErrors: true, optional: true, ...opts });
   return {
     name: 'inventory', repeatable: true,
-    description: 'compartments, IP interfaces and addresses, adapters, HNS networks/endpoints/namespaces, VM adapters and switches, Docker networks',
+    description: 'compartments, IP interfaces and addresses, adapters, HNS networks/endpoints/namespaces, VM adapters and switches, Docker networks, Kubernetes pods',
     timeoutMs: STEP_TIMEOUT_MS.inventory,
     statements: [
       s('Get-NetCompartment', cmd('Get-NetCompartment'), ['CompartmentId', 'CompartmentGuid', 'CompartmentDescription', raw("@{n='CompartmentType';e={[string]$_.CompartmentType}}")]),
@@ -111,6 +111,8 @@ export function inventoryStep(): Step {
       // Every Docker network (not only nat): its JSON text, parsed on our side.
       docker(['network', 'ls', '--quiet'], { assign: 'dockerNetworks' }),
       docker(['network', 'inspect', raw('$dockerNetworks')], { resultKey: 'docker network inspect' }),
+      // A Kubernetes node: the pod sandboxes (their ids are what HNS endpoints list), to name pods.
+      stmt(new NativeCall('crictl.exe', ['pods', '--output', 'json']), { tolerateErrors: true, optional: true, resultKey: 'crictl pods' }),
     ],
   };
 }

@@ -170,6 +170,7 @@ export class SimHost implements PsRunner {
     if (n === 'pktmon.exe') return this.state.osBuild >= PKTMON_BUILD;
     if (n === 'add-neteventvmswitchprovider' || n === 'add-neteventvfpprovider') return this.state.osBuild >= 20348;
     if (n.includes('-netevent')) return this.state.osBuild >= 9600;
+    if (n === 'crictl.exe') return false; // a Docker host, not a Kubernetes node
     return true;
   }
 

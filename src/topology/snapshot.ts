@@ -21,6 +21,8 @@ export const INVENTORY = {
   VM_ADAPTER: 'Get-VMNetworkAdapter',
   VM_SWITCH: 'Get-VMSwitch',
   DOCKER_NETWORKS: 'docker network inspect',
+  /** crictl pods -o json on a Kubernetes node: its items (pod sandboxes). */
+  CRI_PODS: 'crictl pods',
 } as const;
 
 export interface Snapshot {

@@ -9,7 +9,10 @@ import { addressFamily, asArray, field, INVENTORY, isObject, num, str, type Snap
 
 export interface ContainerInfo {
   id: string;
+  /** The runtime's name; a Kubernetes pod's is namespace/name. */
   name: string;
+  /** A Kubernetes pod (crictl pods): its sandbox id is the container id HNS lists. */
+  pod?: { namespace: string; name: string };
   ip?: string;
   mac?: number;
   network?: string;
@@ -287,12 +290,17 @@ export function buildTopology(s: Snapshot): Topology {
     const cid = ep?.compartmentId ?? compartmentByInterface(t, ct);
     if (cid !== undefined) comp(cid).containers.push(ct);
   }
-  // Endpoints whose container the runtime did not name: list them by their container ids.
+  // Endpoints whose container the runtime did not name: a pod by its namespace/name, else by its id.
+  const pods = criPods(c[INVENTORY.CRI_PODS]);
   for (const ep of t.endpoints) {
     if (ep.compartmentId === undefined) continue;
     const cc = comp(ep.compartmentId);
     for (const id of ep.containerIds) {
-      if (!cc.containers.some((x) => x.id === id)) cc.containers.push({ id, name: id.slice(0, 12), ...(ep.ips[0] ? { ip: ep.ips[0] } : {}), mac: ep.mac });
+      if (cc.containers.some((x) => x.id === id)) continue;
+      const pod = pods.get(id.toLowerCase());
+      const ct: ContainerInfo = { id, name: pod ? `${pod.namespace}/${pod.name}` : id.slice(0, 12), ...(pod ? { pod } : {}), ...(ep.ips[0] ? { ip: ep.ips[0] } : {}), mac: ep.mac };
+      cc.containers.push(ct);
+      t.containers.push(ct);
     }
   }
   return t;
@@ -315,6 +323,18 @@ export function compartmentLabel(c: CompartmentInfo): string {
   if (c.kind === 'host') return 'host (default compartment)';
   const names = c.containers.map((x) => x.name);
   return names.length > 0 ? names.join(', ') : c.description || `compartment ${c.id}`;
+}
+
+/** crictl pods items by sandbox id (lower case): metadata.name and metadata.namespace [S: the CRI's PodSandbox JSON]. */
+function criPods(v: unknown): Map<string, { namespace: string; name: string }> {
+  const out = new Map<string, { namespace: string; name: string }>();
+  for (const o of asArray(v)) {
+    const meta = field(o, 'metadata');
+    const id = str(o, 'id');
+    const name = isObject(meta) ? str(meta, 'name') : undefined;
+    if (id && name) out.set(id.toLowerCase(), { namespace: (isObject(meta) ? str(meta, 'namespace') : undefined) ?? 'default', name });
+  }
+  return out;
 }
 
 /**

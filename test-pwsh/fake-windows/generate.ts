@@ -32,7 +32,7 @@ export type HostType = 'ws2022-docker' | 'aks-containerd' | 'hyperv' | 'ws2016' 
 export const HOST_TYPES: readonly HostType[] = ['ws2022-docker', 'aks-containerd', 'hyperv', 'ws2016', 'ws2019-1809', 'ws2025'];
 
 export type ModuleName = 'NetEventPacketCapture' | 'NetTCPIP' | 'NetAdapter' | 'Hyper-V' | 'HostNetworkingService' | 'ScheduledTasks' | 'CimCmdlets' | 'EventTracingManagement';
-export type NativeName = 'pktmon.exe' | 'netsh.exe' | 'docker.exe';
+export type NativeName = 'pktmon.exe' | 'netsh.exe' | 'docker.exe' | 'crictl.exe';
 
 export interface HostTypeSpec {
   /** The reference docset whose parameters this host's cmdlets have. */
@@ -51,7 +51,7 @@ const BASE: readonly ModuleName[] = ['NetEventPacketCapture', 'NetTCPIP', 'NetAd
 export const HOST_SPECS: Readonly<Record<HostType, HostTypeSpec>> = {
   'ws2022-docker': { docset: 'winserver2022-ps', build: 20348, caption: 'Microsoft Windows Server 2022 Datacenter', modules: [...BASE, 'Hyper-V', 'HostNetworkingService'], natives: ['pktmon.exe', 'netsh.exe', 'docker.exe'], pktmon: '2004' },
   // [U] an AKS node has no Hyper-V PowerShell module (the role may be there, the RSAT tools are not).
-  'aks-containerd': { docset: 'winserver2022-ps', build: 20348, caption: 'Microsoft Windows Server 2022 Datacenter', modules: [...BASE, 'HostNetworkingService'], natives: ['pktmon.exe', 'netsh.exe'], pktmon: '2004' },
+  'aks-containerd': { docset: 'winserver2022-ps', build: 20348, caption: 'Microsoft Windows Server 2022 Datacenter', modules: [...BASE, 'HostNetworkingService'], natives: ['pktmon.exe', 'netsh.exe', 'crictl.exe'], pktmon: '2004' },
   hyperv: { docset: 'winserver2022-ps', build: 20348, caption: 'Microsoft Windows Server 2022 Datacenter', modules: [...BASE, 'Hyper-V'], natives: ['pktmon.exe', 'netsh.exe'], pktmon: '2004' },
   ws2016: { docset: 'winserver2016-ps', build: 14393, caption: 'Microsoft Windows Server 2016 Datacenter', modules: [...BASE, 'Hyper-V'], natives: ['netsh.exe', 'docker.exe'] },
   'ws2019-1809': { docset: 'winserver2019-ps', build: 17763, caption: 'Microsoft Windows Server 2019 Datacenter', modules: [...BASE, 'Hyper-V'], natives: ['pktmon.exe', 'netsh.exe', 'docker.exe'], pktmon: '1809' },

@@ -67,7 +67,7 @@ test('sniff of an unknown target: exit 2, the targets listed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-'));
   const r = await runCli(['sniff', 'nosuch', '--simulate', '-w', join(dir, 'x.pcapng'), '--out', dir], { WNVCAP_STATE_DIR: join(dir, 'state') });
   assert.equal(r.code, 2);
-  assert.match(r.err, /no container, compartment, VM or MAC "nosuch"/);
+  assert.match(r.err, /no container, pod, compartment, VM or MAC "nosuch"/);
   assert.match(r.err, /container web \(f82c3ec1d0fe\); container api/);
 });
 
@@ -84,4 +84,25 @@ test('targets: a container by name or id prefix, a compartment id, a MAC; the MA
   assert.ok('target' in mac && mac.target.compartmentId === 5, JSON.stringify(mac));
   const none = resolveTarget(t, '99');
   assert.ok('problem' in none && none.candidates.length >= 8);
+});
+
+test('targets on a Kubernetes node: a pod by namespace/name or by name (crictl pods names the sandbox ids HNS lists); a name two namespaces share lists both', () => {
+  const snap = containerHostSnapshot('7');
+  const endpoints = snap.commands['Get-HnsEndpoint'] as Array<{ SharedContainers: string[] }>;
+  const ids = endpoints.flatMap((e) => e.SharedContainers);
+  const pod = (id: string, namespace: string, name: string): object => ({ id, metadata: { name, uid: 'u', namespace, attempt: 0 }, state: 'SANDBOX_READY' });
+  // containerd: no Docker networks; crictl names the sandboxes (two pods named app-0 in different namespaces).
+  const { 'docker network inspect': _docker, ...commands } = snap.commands;
+  const t = buildTopology({ ...snap, commands: { ...commands, 'crictl pods': [pod(ids[0]!, 'shop', 'web-1'), pod(ids[1]!, 'shop', 'app-0'), pod(ids[2]!, 'data', 'app-0')] } });
+  const web = resolveTarget(t, 'shop/web-1');
+  assert.ok('target' in web, JSON.stringify(web));
+  assert.equal(web.target.label, 'pod shop/web-1 (compartment 2)');
+  assert.deepEqual(resolveTarget(t, 'web-1'), web, 'the name alone, where unique');
+  const app = resolveTarget(t, 'app-0');
+  assert.ok('problem' in app && app.candidates.length === 2 && app.candidates.every((c) => c.startsWith('pod ')), JSON.stringify(app));
+  const data = resolveTarget(t, 'data/app-0');
+  assert.ok('target' in data && data.target.compartmentId === 4, JSON.stringify(data));
+  // A sandbox crictl does not list is still a target, by its id.
+  const unnamed = resolveTarget(t, ids[3]!.slice(0, 12));
+  assert.ok('target' in unnamed && unnamed.target.label.startsWith(`container ${ids[3]!.slice(0, 12)}`), JSON.stringify(unnamed));
 });

@@ -44,6 +44,7 @@ export const MANDATORY: Readonly<Record<string, readonly string[]>> = {
   'new-item': ['Path'],
   'test-path': ['Path'],
   'get-etwtracesession': ['Name'],
+  'update-etwtracesession': ['Name'],
 };
 
 /** Native command lines we emit and the verbs/options they may use (windows-capture.md 3.1, 3.2). */
@@ -51,6 +52,8 @@ export const NATIVE: Readonly<Record<string, { verbs: readonly string[] }>> = {
   'pktmon.exe': { verbs: ['start', 'stop', 'status', 'list', 'counters', 'filter', 'reset', 'help'] },
   'netsh.exe': { verbs: ['trace'] },
   'docker.exe': { verbs: ['network'] },
+  // A Kubernetes node's CRI client (windows-capture.md 2.8 join recipe: crictl pods).
+  'crictl.exe': { verbs: ['pods'] },
   // OpenSSH's client, only to print how it resolves a host (-G: configuration only, no connection).
   ssh: { verbs: ['-G'] },
 };

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { planScripts } from '../../src/capture/lifecycle.js';
 import { resolveCaptureOptions, type RawCaptureOptions } from '../../src/capture/options.js';
 import { listProfiles } from '../../src/capture/profiles.js';
-import { adminMembersStep, cleanupStep, inventoryStep, preflightStep, statusStep, traceSessionsStep } from '../../src/capture/steps.js';
+import { adminMembersStep, cleanupStep, flushTimerStep, inventoryStep, preflightStep, statusStep, tailStep, traceSessionsStep } from '../../src/capture/steps.js';
 import { parsePowerShell } from '../helpers/ps-parse.js';
 import { checkCommands } from '../helpers/ps-schema.js';
 import { renderStep } from '../../src/powershell/script.js';
@@ -43,8 +43,19 @@ test('all profiles x backends x filter sets: scripts parse and match the schema'
       }
     }
   }
-  for (const s of [preflightStep(), inventoryStep(), cleanupStep('wnvcap-x'), statusStep('wnvcap-x', 'C:\\x.etl'), adminMembersStep(), traceSessionsStep(['PktMon', 'wnvcap-x'])]) assertValid(renderStep(s), s.name);
+  for (const s of [preflightStep(), inventoryStep(), cleanupStep('wnvcap-x'), statusStep('wnvcap-x', 'C:\\x.etl'), adminMembersStep(), traceSessionsStep(['PktMon', 'wnvcap-x']), flushTimerStep(['wnvcap-x'], 1), tailStep('C:\\r\\capture.etl', 0, 4 << 20)]) assertValid(renderStep(s), s.name);
   assert.ok(n > 300, `${n} scripts checked`);
+});
+
+test('follow mode\'s tail step: a hostile capture path stays one string literal of the script', async () => {
+  const { HOSTILE } = await import('../helpers/hostile.js');
+  for (const h of HOSTILE.filter((x) => !x.includes('\0'))) {
+    const text = renderStep(tailStep(`C:\\runs\\${h}\\capture.etl`, 4096, 1 << 20));
+    assertValid(text, `tail of ${JSON.stringify(h.slice(0, 40))}`);
+    // The only command the script runs besides the envelope's own: no injected one.
+    const names = new Set(parsePowerShell(text).commands.map((c) => c.name.toLowerCase()));
+    for (const n of names) assert.ok(['new-object', 'convertto-json', 'select-object', 'get-command'].includes(n), `${JSON.stringify(h.slice(0, 40))}: ${n}`);
+  }
 });
 
 test('the schema check catches what it should', () => {

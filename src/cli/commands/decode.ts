@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import type { CaptureLabels } from '../../pcapng/etl-to-pcapng.js';
 import type { ChunkSink } from '../../pcapng/file-sink.js';
 import { InputError, UsageError } from '../../util/errors.js';
+import { parseDurationMs } from '../../util/time.js';
 import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { makeProgress } from '../progress.js';
@@ -14,6 +15,8 @@ export interface DecodeArgs {
   compat: boolean;
   json: boolean;
   snapshot?: string;
+  /** Follow mode: read the file while it is written; stop after idleMs without growth (else at Ctrl-C). */
+  follow?: { latencyMs: number; idleMs?: number };
 }
 
 export default defineCommand({
@@ -25,15 +28,29 @@ export default defineCommand({
     .option('compat', { type: 'boolean', default: false, describe: 'keep PktMon PacketType 2 as 802.11, as etl2pcapng does' })
     .option('snapshot', { type: 'string', describe: '<snapshot.json> of the host: interfaces named by container and compartment, packets commented with theirs' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-    .example('wnvcap decode capture.etl -o capture.pcapng', ''),
+    .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'read the file while a session writes it, packets out within seconds (-o - for stdout); Ctrl-C ends' })
+    .option('idle', { type: 'string', describe: '<time> with --follow: end once the file has not grown for this long' })
+    .option('latency', { type: 'string', default: '1s', describe: '<time> with --follow: how long events wait for older ones in other CPUs\' buffers' })
+    .example('wnvcap decode capture.etl -o capture.pcapng', '')
+    .example('wnvcap decode C:\\traces\\live.etl --follow -o - | wireshark -k -i -', ''),
   args: (a): DecodeArgs => {
     if (!a.output) throw new UsageError('decode needs an output file: -o <out.pcapng>');
-    return { input: a.input, output: a.output, compat: a.compat, json: a.json, ...(a.snapshot !== undefined ? { snapshot: a.snapshot } : {}) };
+    if (a.output === '-' && !a.follow) throw new UsageError('-o - (stdout) is for --follow; give a file');
+    const base = { input: a.input, output: a.output, compat: a.compat, json: a.json, ...(a.snapshot !== undefined ? { snapshot: a.snapshot } : {}) };
+    if (!a.follow) return base;
+    return { ...base, follow: { latencyMs: time('--latency', a.latency), ...(a.idle !== undefined ? { idleMs: time('--idle', a.idle) } : {}) } };
   },
   run: runDecode,
 });
 
+function time(flag: string, text: string): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag} ${text}: not a time`, { hint: 'e.g. 500ms, 2s, 1m' });
+  return ms;
+}
+
 export async function runDecode(a: DecodeArgs, ctx: CliContext): Promise<number> {
+  if (a.follow) return followDecode(a, a.follow, ctx);
   const { openFileSource } = await import('../../etl/file-source.js');
   const { convertEtlToPcapng } = await import('../../pcapng/etl-to-pcapng.js');
   const { openFileSink } = await import('../../pcapng/file-sink.js');
@@ -102,4 +119,48 @@ async function snapshotLabels(path: string): Promise<CaptureLabels> {
   const { loadTopology } = await import('../../topology/snapshot-file.js');
   const { SnapshotLabels } = await import('../../analysis/labels.js');
   return new SnapshotLabels(await loadTopology(path));
+}
+
+/**
+ * decode --follow: the file read while a session (ours or anyone's: pktmon, netsh, logman) writes
+ * it, like tail -f. Ends at Ctrl-C or SIGTERM, or once the file has not grown for --idle; what
+ * the file holds by then is read to its end first.
+ */
+async function followDecode(a: DecodeArgs, f: NonNullable<DecodeArgs['follow']>, ctx: CliContext): Promise<number> {
+  const { followFile } = await import('../../etl/follow-source.js');
+  const { IssueLog } = await import('../../etl/issues.js');
+  const { followCapture } = await import('../../providers/decode-capture.js');
+  const { PcapngConsumer } = await import('../../pcapng/etl-to-pcapng.js');
+  const { openFileSink, streamSink } = await import('../../pcapng/file-sink.js');
+  const { APPLICATION } = await import('../../version.js');
+  if (a.output === '-' && process.stdout.isTTY) throw new UsageError('decode --follow -o - writes pcapng: not to a terminal', { hint: 'pipe it: ... | wireshark -k -i -' });
+  const labels = a.snapshot !== undefined ? await snapshotLabels(a.snapshot) : undefined;
+  const source = followFile(a.input);
+  const end = (): void => source.end();
+  process.once('SIGINT', end);
+  process.once('SIGTERM', end);
+  let lastSize = -1;
+  let grewAt = Date.now();
+  const idle = f.idleMs === undefined ? undefined : setInterval(() => {
+    if (source.size !== lastSize) [lastSize, grewAt] = [source.size, Date.now()];
+    else if (Date.now() - grewAt >= f.idleMs!) end();
+  }, Math.min(1000, f.idleMs));
+  const sink = a.output === '-' ? streamSink(process.stdout, { end: false }) : await openFileSink(a.output);
+  const issues = new IssueLog();
+  issues.onIssue = (i) => { if (i.severity === 'warning') ctx.logger.warn(i.message); };
+  try {
+    const pcapng = new PcapngConsumer(sink, APPLICATION, labels);
+    const r = await followCapture(source, [pcapng], { latencyMs: f.latencyMs, compat: a.compat, issues });
+    await pcapng.finish();
+    const where = a.output === '-' ? 'stdout' : a.output;
+    if (a.json) ctx.stderr(`${JSON.stringify({ output: where, packets: r.stats.packets, lateEvents: r.stats.lateEvents, issues: r.summary.issues })}\n`);
+    else ctx.stderr(`${where}: ${r.stats.packets} packets followed${r.stats.lateEvents ? `, ${r.stats.lateEvents} arrived after later ones (out of time order)` : ''}\n`);
+    return 0;
+  } finally {
+    clearInterval(idle);
+    process.off('SIGINT', end);
+    process.off('SIGTERM', end);
+    await sink.close();
+    await source.close();
+  }
 }

@@ -108,7 +108,7 @@ async function runExtcap(a: ExtcapArgs, ctx: CliContext): Promise<number> {
 /** The settings Wireshark shows for the interface (one line each, extcap's own syntax). */
 function extcapConfig(out: string): string {
   return [
-    'arg {number=0}{call=--target}{display=Target}{type=string}{required=true}{tooltip=container name or id, compartment id, VM name or MAC}{group=Target}',
+    'arg {number=0}{call=--target}{display=Target}{type=string}{required=true}{tooltip=container name or id, pod namespace/name, compartment id, VM name or MAC}{group=Target}',
     'arg {number=1}{call=--host}{display=Host}{type=string}{tooltip=empty: this host; else a Windows host reached over PowerShell remoting}{group=Host}',
     'arg {number=2}{call=--transport}{display=Remoting}{type=selector}{group=Host}',
     'value {arg=2}{value=ssh}{display=SSH (PowerShell 7)}{default=true}',

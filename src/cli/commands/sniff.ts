@@ -37,9 +37,9 @@ export interface SniffOutput {
 
 export default defineCommand({
   command: 'sniff <target>',
-  describe: 'capture one container, compartment, VM or MAC: pcapng of its packets alone, named by container',
+  describe: 'capture one container, pod, compartment, VM or MAC: pcapng of its packets alone, named by container',
   options: (y, ctx) => hostOptions(y)
-    .positional('target', { type: 'string', demandOption: true, describe: '<container name or id | compartment id | VM name | MAC>' })
+    .positional('target', { type: 'string', demandOption: true, describe: '<container name or id | pod namespace/name | compartment id | VM name | MAC>' })
     .option('write', { alias: 'w', type: 'string', default: '-', describe: '<file | -> the pcapng (- is stdout: pipe it into wireshark -k -i -)' })
     .option('duration', { type: 'string', default: '60s', describe: '<time> how long to capture (Ctrl-C stops sooner)' })
     .option('profile', { type: 'string', describe: '<name | file.yaml> (default container)' })
