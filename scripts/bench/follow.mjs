@@ -120,8 +120,74 @@ function dd(dir, path) {
   return (performance.now() - t) / 1000;
 }
 
+/**
+ * `wnvcap sniff <target> -w -` end to end on a host: the capture file's growth is watched here
+ * (every 20 ms), the packets on stdout timed as they come. A packet's latency: from the first
+ * moment the file held it (decoding the file as it was at each growth) to its arrival on stdout.
+ */
+async function sniffLatency(root, dir, argv, env, cwd) {
+  const { decodeCapture } = await import(join(root, 'dist/providers/decode-capture.js'));
+  const { memorySource } = await import(join(root, 'dist/etl/byte-source.js'));
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const out = join(dir, `sniff-${process.pid}-${Date.now()}`);
+  const child = spawn(process.execPath, [join(root, 'dist/cli/bin.js'), 'sniff', ...argv, '--out', out, '-w', '-'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, WNVCAP_STATE_DIR: join(out, 'state') }, cwd });
+  const arrivals = [];
+  let stdout = Buffer.alloc(0);
+  let err = '';
+  const count = epbCounter((t) => arrivals.push(t));
+  child.stdout.on('data', (d) => { stdout = Buffer.concat([stdout, d]); count(d); });
+  child.stderr.on('data', (d) => { err += d; });
+  const growth = [];
+  const watch = setInterval(() => {
+    const run = existsSync(out) ? readdirSync(out).find((n) => n.startsWith('run-')) : undefined;
+    const etl = run ? join(out, run, 'capture.etl') : '';
+    const size = etl && existsSync(etl) ? statSync(etl).size : 0;
+    if (size > 0 && size !== (growth[growth.length - 1]?.size ?? 0)) growth.push({ size, t: performance.now() });
+  }, 20);
+  const code = await new Promise((res) => child.on('close', res));
+  clearInterval(watch);
+  if (code !== 0) throw new Error(`sniff failed: ${err}`);
+  const run = readdirSync(out).find((n) => n.startsWith('run-'));
+  const etl = readFileSync(join(out, run, 'capture.etl'));
+  // When each packet (by its time, in 100 ns since 1970 as pcapng has it) was first in the file.
+  const { FILETIME_UNIX_EPOCH } = await import(join(root, 'dist/util/time.js'));
+  const firstSeen = new Map();
+  for (const g of growth) {
+    let base = 0n;
+    await decodeCapture(async () => memorySource(etl.subarray(0, g.size)), [{
+      start(x) { base = x.header.startTime - FILETIME_UNIX_EPOCH; }, addInterface() {}, async restart() {},
+      packet(p) { const ts = base + BigInt(p.ticks); if (!firstSeen.has(ts)) firstSeen.set(ts, g.t); },
+    }]);
+  }
+  const { readPcapng } = await import(join(root, 'dist/pcapng/pcapng-reader.js'));
+  const packets = readPcapng(stdout).packets;
+  const lat = [];
+  packets.forEach((p, i) => {
+    const seen = firstSeen.get(p.timestamp);
+    if (seen !== undefined && arrivals[i] !== undefined) lat.push(arrivals[i] - seen);
+  });
+  rmSync(out, { recursive: true, force: true });
+  return { packets: packets.length, timed: lat.length, growths: growth.length, p50: pct(lat, 0.5), p95: pct(lat, 0.95), max: Math.max(...lat) };
+}
+
 export async function followBenches(root, dir, filter, ndis1g) {
   const lines = [];
+  if (filter.test('follow/sim-sniff')) {
+    const r = await sniffLatency(root, dir, ['web', '--simulate', '--duration', '14s'], process.env, dir);
+    lines.push(`follow/sim-sniff: wnvcap sniff web --simulate -w - (the simulated host writes a tenth of its capture each second): ${r.packets} packets, ${r.timed} timed over ${r.growths} file growths; in the file -> on stdout: p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms`);
+    console.log(lines[lines.length - 1]);
+  }
+  if (filter.test('follow/fake-sniff') && spawnSync('pwsh', ['-v'], { stdio: 'ignore' }).status === 0) {
+    const host = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/bench/fake-host.ts'), 'ws2022-docker'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    const info = await new Promise((res) => { let t = ''; host.stdout.on('data', (d) => { t += d; if (t.includes('\n')) res(JSON.parse(t)); }); });
+    try {
+      const r = await sniffLatency(root, dir, ['web', '--duration', '14s'], info.env, info.dir);
+      lines.push(`follow/fake-sniff: wnvcap sniff web -w - on a fake Server 2022 in a real pwsh (Update-EtwTraceSession -FlushTimer 1; the fake writes a tenth of its capture each second): ${r.packets} packets, ${r.timed} timed over ${r.growths} file growths; in the file -> on stdout: p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, max ${r.max.toFixed(0)} ms`);
+      console.log(lines[lines.length - 1]);
+    } finally {
+      host.stdin.end();
+    }
+  }
   for (const window of ['1s', '250ms']) {
     const name = `follow/latency (--latency ${window})`;
     if (!filter.test(name)) continue;

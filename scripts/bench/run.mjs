@@ -100,7 +100,7 @@ for (const [name, path, fn, opts, heavy] of cases) {
 }
 
 // Follow mode (follow.mjs): latency of a file written flush by flush, throughput of a growing 1 GB file.
-if (filter.test('follow/latency') || filter.test('follow/throughput')) {
+if (['follow/latency', 'follow/throughput', 'follow/sim-sniff', 'follow/fake-sniff'].some((n) => filter.test(n))) {
   const { followBenches } = await import('./follow.mjs');
   const ndis1g = join(dir, 'ndis-1g.etl');
   if (filter.test('follow/throughput')) make(ndis1g, cases[0][2], cases[0][3]);

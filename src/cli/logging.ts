@@ -1,9 +1,12 @@
 /**
  * The one winston logger: every level to stderr for people (short "level: message" lines,
- * colour only on a TTY without NO_COLOR), JSON lines to --log-file for machines.
+ * colour only on a TTY without NO_COLOR), JSON lines to --log-file for machines. winston is loaded
+ * when the first line is logged, not at start-up: `wnvcap --version` and a quiet `info` never
+ * load it (issue 13: start-up).
  */
-import winston from 'winston';
-import Transport from 'winston-transport';
+import { createRequire } from 'node:module';
+import type winston from 'winston';
+import type TransportType from 'winston-transport';
 
 export interface LoggingOptions {
   verbose?: boolean;
@@ -13,30 +16,57 @@ export interface LoggingOptions {
   color: boolean;
 }
 
-class StderrTransport extends Transport {
-  constructor(private readonly sink: (t: string) => void, private readonly color: boolean, level: string) {
-    super({ level });
-  }
-  override log(info: { level: string; message: unknown }, next: () => void): void {
-    const lvl = this.color ? (info.level === 'error' ? '\x1b[31merror\x1b[0m' : info.level === 'warn' ? '\x1b[33mwarn\x1b[0m' : info.level) : info.level;
-    this.sink(`${lvl}: ${String(info.message)}\n`);
-    next();
-  }
+const load = createRequire(import.meta.url);
+
+/** The stderr transport, its class made when winston is loaded. */
+interface StderrTransport extends TransportType {
+  readonly wnvcapStderr: true;
 }
 
-export function createLogger(o: LoggingOptions): winston.Logger {
+function stderrTransport(sink: (t: string) => void, color: boolean, level: string): StderrTransport {
+  const Transport = load('winston-transport') as typeof TransportType;
+  class Stderr extends Transport {
+    readonly wnvcapStderr = true as const;
+    override log(info: { level: string; message: unknown }, next: () => void): void {
+      const lvl = color ? (info.level === 'error' ? '\x1b[31merror\x1b[0m' : info.level === 'warn' ? '\x1b[33mwarn\x1b[0m' : info.level) : info.level;
+      sink(`${lvl}: ${String(info.message)}\n`);
+      next();
+    }
+  }
+  return new Stderr({ level });
+}
+
+function realLogger(o: LoggingOptions): winston.Logger {
+  const w = load('winston') as typeof winston;
   const level = o.verbose ? 'debug' : o.quiet ? 'warn' : 'info';
-  const transports: winston.transport[] = [new StderrTransport(o.stderr, o.color, level)];
+  const transports: winston.transport[] = [stderrTransport(o.stderr, o.color, level)];
   if (o.logFile) {
-    transports.push(new winston.transports.File({
+    transports.push(new w.transports.File({
       filename: o.logFile, level: 'debug',
-      format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
+      format: w.format.combine(w.format.timestamp(), w.format.errors({ stack: true }), w.format.json()),
     }));
   }
-  return winston.createLogger({ level: 'debug', transports });
+  return w.createLogger({ level: 'debug', transports });
+}
+
+/** The winston logger, made (and winston loaded) on first use; with --log-file, at once (the file is opened). */
+export function createLogger(o: LoggingOptions): winston.Logger {
+  if (o.logFile) return realLogger(o);
+  let real: winston.Logger | undefined;
+  return new Proxy({} as winston.Logger, {
+    get(_t, prop) {
+      real ??= realLogger(o);
+      const v = Reflect.get(real, prop, real) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(real) : v;
+    },
+    set(_t, prop, value) {
+      real ??= realLogger(o);
+      return Reflect.set(real, prop, value, real);
+    },
+  });
 }
 
 /** Warnings and errors only on stderr from now on (the log file keeps everything): as --quiet. */
 export function quietStderr(logger: winston.Logger): void {
-  for (const t of logger.transports) if (t instanceof StderrTransport) t.level = 'warn';
+  for (const t of logger.transports) if ((t as Partial<StderrTransport>).wnvcapStderr) t.level = 'warn';
 }

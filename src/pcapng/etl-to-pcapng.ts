@@ -98,7 +98,7 @@ class Output {
   private readonly comments: CommentBuilder;
   private readonly scratch = new Uint8Array(2048);
   private readonly enc = new TextEncoder();
-  private readonly epb = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: new Uint8Array(0) };
+  private readonly epb: { direction: number; packetIdHi: number; packetIdLo: number; comment: Uint8Array } = { direction: 0, packetIdHi: 0, packetIdLo: 0, comment: new Uint8Array(0) };
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly sink: ChunkSink, application: string, info: DecodeStart, private readonly labels?: CaptureLabels) {
@@ -135,13 +135,18 @@ class Output {
     if (this.labels?.keep && !this.labels.keep(p, i)) return;
     const ts = this.baseLo + p.ticks;
     const carry = Math.floor(ts / TWO32);
-    const comment = this.comments.build(p, i);
-    const { written } = this.enc.encodeInto(this.labels ? comment + this.labels.packet(p, i) : comment, this.scratch);
     this.epb.direction = p.direction;
     this.epb.packetIdHi = p.pktGroupIdHi;
     this.epb.packetIdLo = p.pktGroupIdLo;
-    this.epb.comment = this.scratch.subarray(0, written);
+    this.epb.comment = this.labels || !this.comments.plain(p) ? this.encoded(p, i) : this.comments.cached(p, i);
     this.writer.writePacket(p.interfaceId, this.baseHi + carry, ts - carry * TWO32, p.data, p.originalLength, this.epb);
+  }
+
+  /** The comment built and encoded for this packet (valid until the next packet). */
+  private encoded(p: PacketRecord, i: CaptureInterface): Uint8Array {
+    const comment = this.comments.build(p, i);
+    const { written } = this.enc.encodeInto(this.labels ? comment + this.labels.packet(p, i) : comment, this.scratch);
+    return this.scratch.subarray(0, written);
   }
 }
 
@@ -149,10 +154,22 @@ function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
-/** Builds EPB comments, caching the per-interface part. */
+/** At most this many encoded plain comments are kept (then the cache starts again). */
+const COMMENT_CACHE_SIZE = 8192;
+
+/**
+ * Builds EPB comments, caching the per-interface part. Most NDIS packets have a plain comment
+ * (`ifIndex=6 PID=4 TID=256 CPU=0`) that repeats for thousands of packets: those are kept
+ * encoded, by interface, CPU, process and thread, so a packet costs a lookup, not a string and
+ * its UTF-8 (scripts/bench/RESULTS.md, issue 13).
+ */
 class CommentBuilder {
   private readonly prefix = new Map<number, string>();
   private readonly edges = new Map<number, Map<number, string>>();
+  /** interface and CPU -> process -> thread -> the encoded comment. */
+  private readonly plainBytes = new Map<number, Map<number, Map<number, Uint8Array>>>();
+  private cachedCount = 0;
+  private readonly enc = new TextEncoder();
   constructor(components: PktmonComponents) {
     for (const c of components.components.values()) {
       const m = new Map<number, string>();
@@ -187,6 +204,30 @@ class CommentBuilder {
     if (p.truncated) s += ' truncated';
     if (p.metadata) s += ` ${p.metadata}`;
     return s;
+  }
+
+  /** An NDIS packet whose comment is its interface, process, thread and CPU alone. */
+  plain(p: PacketRecord): boolean {
+    return p.source !== SOURCE.PKTMON && !p.vmswitch && !p.truncated && !p.metadata;
+  }
+
+  /** A plain packet's comment, encoded (build()'s text, byte for byte); shared: never modified. */
+  cached(p: PacketRecord, i: CaptureInterface): Uint8Array {
+    const where = i.id * 65536 + p.cpu;
+    let b = this.plainBytes.get(where)?.get(p.processId)?.get(p.threadId);
+    if (b) return b;
+    if (this.cachedCount >= COMMENT_CACHE_SIZE) {
+      this.plainBytes.clear();
+      this.cachedCount = 0;
+    }
+    let byProcess = this.plainBytes.get(where);
+    if (!byProcess) this.plainBytes.set(where, (byProcess = new Map()));
+    let byThread = byProcess.get(p.processId);
+    if (!byThread) byProcess.set(p.processId, (byThread = new Map()));
+    b = this.enc.encode(this.build(p, i));
+    byThread.set(p.threadId, b);
+    this.cachedCount++;
+    return b;
   }
 
   private makePrefix(p: PacketRecord, i: CaptureInterface): string {

@@ -123,3 +123,31 @@ test('decodeCapture: one decode feeds the pcapng and the report alike, reading a
     assert.deepEqual(analysis.report(d), await analyzeCapture(async () => memorySource(bytes), undefined, { application: 't' }), `${kind}: the same report`);
   }
 });
+
+test('plain NDIS comments: each packet says its own interface, process, thread and CPU, past the encoded-comment cache\'s size (issue 13)', async () => {
+  const { EtlWriter } = await import('../../src/sim/etl-writer.js');
+  const { NDIS_PACKET_CAPTURE } = await import('../../src/providers/guids.js');
+  const { NDIS_KW, NDIS_KW_HI } = await import('../../src/providers/ndiscap.js');
+  const { ndisFragment } = await import('../../src/sim/payloads.js');
+  const chunks: Uint8Array[] = [];
+  const w = new EtlWriter({ cpus: 4, bufferSize: 65536, osBuild: 20348 }, (c) => chunks.push(c));
+  const frame = new Uint8Array(60).fill(7);
+  const expected: string[] = [];
+  // 12,000 packets, 3,000 process/thread pairs each seen four times: the second time the same
+  // comment again, the third on another CPU, the fourth on another interface (9,000 different
+  // comments: more than the cache holds).
+  for (let n = 0; n < 12_000; n++) {
+    const round = Math.floor(n / 3000);
+    const cpu = (n + (round === 2 ? 1 : 0)) % 4;
+    const ifIndex = [6, 23, 27][(n + (round === 3 ? 1 : 0)) % 3]!;
+    const processId = 4 + (n % 1500) * 4; // two threads a process, on the same CPU and interface
+    const threadId = 0x100 + ((n * 7) % 3000);
+    w.addEvent({
+      cpu, ticks: 1000 + n * 10, provider: NDIS_PACKET_CAPTURE, id: 1001, processId, threadId,
+      keywordLo: (NDIS_KW.ETHERNET | NDIS_KW.START | NDIS_KW.END) >>> 0, keywordHi: NDIS_KW_HI.SEND | 0x600, payload: ndisFragment(ifIndex, ifIndex, frame),
+    });
+    expected.push(`ifIndex=${ifIndex} PID=${processId} TID=${threadId} CPU=${cpu}`);
+  }
+  const { pcapng } = await convertBytes(assemble(chunks, w.finish()));
+  assert.deepEqual(pcapng.packets.map((p) => p.comments[0]), expected);
+});
