@@ -55,6 +55,8 @@ export function createLogger(o: LoggingOptions): winston.Logger {
   let real: winston.Logger | undefined;
   return new Proxy({} as winston.Logger, {
     get(_t, prop) {
+      // Closing a logger that never logged: nothing to load.
+      if (prop === 'close' && !real) return () => undefined;
       real ??= realLogger(o);
       const v = Reflect.get(real, prop, real) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(real) : v;

@@ -102,3 +102,25 @@ test('start-up loads the CLI and its options only: what a command runs is loaded
   const heavy = loaded.filter((f) => !/^(cli\/|util\/|version\.ts$)/.test(f) || f === 'cli/hosts.ts');
   assert.deepEqual(heavy, [], `loaded at start-up: ${heavy.join(', ')}`);
 });
+
+test('start-up: winston is loaded when a line is logged, not before (--version and a quiet info never load it)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { createRequire } from 'node:module';
+    const { main } = await import(${JSON.stringify(join(SRC, 'cli', 'main.ts'))});
+    const ctx = { stdout: () => {}, stderr: () => {}, stderrIsTTY: false, env: {}, cwd: process.cwd() };
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\\\/]winston[\\\\/]/.test(k));
+    const out = [];
+    await main(['--version'], ctx); out.push(loaded());
+    await main(['info', process.argv[1]], ctx); out.push(loaded());
+    await main(['decode', '/no/such/file.etl', '-o', '/tmp/never.pcapng'], ctx); out.push(loaded());
+    await main(['capture', '--simulate', '--duration', '1s', '--out', process.argv[2]], { ...ctx, env: { WNVCAP_STATE_DIR: process.argv[2] }, cwd: process.argv[2] }); out.push(loaded());
+    console.log(JSON.stringify(out));`;
+  const fixture = join(SRC, '..', 'test', 'architecture', 'imports.test.ts'); // any file: info fails before logging, as a quiet run
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, fixture, mkdtempSync(join(tmpdir(), 'wnvcap-lazy-'))], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  // --version, info and a failed decode log nothing; a capture logs, and then winston is there.
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), [false, false, false, true]);
+});
