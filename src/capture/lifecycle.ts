@@ -314,6 +314,8 @@ async function confirmTrace(run: Run, names: string[]): Promise<void> {
 class RemoteTail {
   private offset = 0;
   private failed = false;
+  /** Tail steps failed in a row: a passing hiccup (a slow link, a scanner holding the file) is tried again. */
+  private misses = 0;
   constructor(private readonly run: Run, private readonly remotePath: string, readonly localPath: string) {}
 
   /** Brings what the host's file gained, at most `steps` chunks; false once nothing more came. */
@@ -326,23 +328,41 @@ class RemoteTail {
         if (!r.ok) throw new Error(r.error?.message ?? 'failed');
         t = parseTail(r, ctx.runner.host);
       } catch (e) {
+        if (++this.misses < TAIL_TRIES) return false;
         this.failed = true;
-        this.run.warn(`follow: the capture file on ${ctx.runner.host} could not be read while it is written (${(e as Error).message}): the stream ends here; the run folder gets the whole capture after the stop`);
+        this.run.warn(`follow: the capture file on ${ctx.runner.host} could not be read while it is written (${TAIL_TRIES} tries: ${(e as Error).message}): the stream ends here; the run folder gets the whole capture after the stop`);
         return false;
       }
+      this.misses = 0;
       if (t.data.length === 0) return false;
-      await appendFile(this.localPath, t.data);
+      try {
+        await appendFile(this.localPath, t.data);
+      } catch (e) {
+        this.failed = true;
+        this.run.warn(`follow: the local copy of the stream cannot be written (${(e as Error).message}): the stream ends here`);
+        return false;
+      }
       this.offset += t.data.length;
       if (this.offset >= t.length) return true;
     }
     return !this.failed;
   }
 
-  /** After the stop: everything left. */
+  /**
+   * After the stop: what the file holds now, no more (a session that could not be stopped keeps
+   * writing), for at most DRAIN_MS; the verified copy brings the rest.
+   */
   async drain(): Promise<void> {
-    while (await this.pull()) { /* until nothing more comes */ }
+    const t0 = Date.now();
+    while (Date.now() - t0 < DRAIN_MS && (await this.pull())) { /* until nothing more comes */ }
   }
 }
+
+/** Tail steps that may fail in a row before the stream is given up. */
+const TAIL_TRIES = 3;
+
+/** How long the tail may take after the stop to bring what the stream has not had yet. */
+const DRAIN_MS = 120_000;
 
 /** Follow mode: the session flushes every second; a remote capture is tailed into the run folder. */
 async function startLive(run: Run, follow: NonNullable<CaptureContext['follow']>, pre: Preflight, names: string[], etlPath: string, remote: boolean): Promise<{ live: LiveReader; tail?: RemoteTail }> {
@@ -358,10 +378,16 @@ async function startLive(run: Run, follow: NonNullable<CaptureContext['follow']>
   return { live: follow(run.runDir, tail.localPath), tail };
 }
 
-async function finishLive(run: Run, live: LiveReader, tail: RemoteTail | undefined): Promise<void> {
-  if (tail) await tail.drain();
-  for (const w of await live.finish()) run.warn(w);
-  if (tail) await rm(tail.localPath, { force: true });
+/** Ends the stream after the stop; its failure is a warning, never the capture's (the run folder comes next). */
+async function finishLive(run: Run, live: LiveReader, tail: RemoteTail | undefined, sessionRemoved: boolean): Promise<void> {
+  try {
+    if (tail && sessionRemoved) await tail.drain();
+    for (const w of await live.finish()) run.warn(w);
+  } catch (e) {
+    run.warn(`follow: the stream could not be finished: ${(e as Error).message}; the run folder still gets the whole capture`);
+  } finally {
+    if (tail) await rm(tail.localPath, { force: true }).catch(() => undefined);
+  }
 }
 
 /** Waits for the window, polling the session; returns early on the size cap or a signal. A remote follow pulls the file's new bytes every second. */
@@ -468,9 +494,10 @@ export async function runCapture(o: CaptureOptions, ctx: CaptureContext): Promis
     exitCode = recordFailure(run, e);
   } finally {
     if (started && backend) record.cleanup = await stopAndRemove(run, backend, session);
-    if (live) await finishLive(run, live.live, live.tail);
     if (record.cleanup?.sessionRemoved) await removeLease(ctx.stateDir, session);
     await run.save();
+    // The stream ends after the session is gone and recorded so: a reader that is slow to drain it never holds the cleanup up.
+    if (live) await finishLive(run, live.live, live.tail, record.cleanup?.sessionRemoved === true);
   }
   // Bring the file back from a remote host (verified), then decode and report, even after a failure.
   if (remote && record.cleanup?.sessionRemoved) exitCode = await fetchBack(run, remote, etlPath, localEtl, o, exitCode);

@@ -219,10 +219,17 @@ function parseDocker(rd: ResultReader, warnings: string[]): unknown[] | undefine
 
 const PODS_KEY = 'crictl pods';
 
-/** crictl pods --output json prints {"items": [...]} (the CRI's PodSandbox list), one line a string. */
+/**
+ * crictl pods --output json prints {"items": [...]} (the CRI's PodSandbox list), one line a string.
+ * Its stderr is merged in (a native call's lines, in no fixed order): a crictl without a
+ * configured endpoint logs a warning (`WARN[0000] ...` or `time="..." level=warning msg=...`).
+ * Those log lines are dropped; the JSON starts at the first line that opens an object.
+ */
 function parsePods(rd: ResultReader, warnings: string[]): unknown[] | undefined {
   if (!rd.has(PODS_KEY)) return undefined;
-  const text = rd.strings(PODS_KEY).join('\n').trim();
+  const lines = rd.strings(PODS_KEY).filter((l) => !/^\s*(time="|level=|(WARN|ERRO|INFO|DEBU|FATA)\[)/.test(l));
+  const start = lines.findIndex((l) => l.trimStart().startsWith('{'));
+  const text = (start < 0 ? lines : lines.slice(start)).join('\n').trim();
   const code = rd.exitCode(PODS_KEY);
   let v: unknown;
   try {

@@ -6,9 +6,12 @@ import { main } from './main.js';
 // from being promoted, which holds peak memory down on big captures (scripts/bench/RESULTS.md).
 setFlagsFromString('--max-semi-space-size=4');
 
-// A reader that goes away (`wnvcap info x.etl | head`) is not an error.
+// A reader that goes away (`wnvcap info x.etl | head`) is not an error. While something else
+// listens for the stream's errors (sniff streaming packets to stdout), it handles them: a capture
+// must stop and remove its session first, never exit halfway.
 for (const s of [process.stdout, process.stderr]) {
   s.on('error', (e: NodeJS.ErrnoException) => {
+    if (s.listenerCount('error') > 1) return;
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });

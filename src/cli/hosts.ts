@@ -25,7 +25,7 @@ import { simulateRequested, type HostArgs } from './host-options.js';
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'];
 
 /** Runs fn with an AbortSignal that the stop signals abort (onStop says so first). */
-export async function untilStopped<T>(fn: (signal: AbortSignal) => Promise<T>, onStop?: (sig: NodeJS.Signals) => void): Promise<T> {
+export async function untilStopped<T>(fn: (signal: AbortSignal) => Promise<T>, onStop?: (sig: NodeJS.Signals) => void, also?: AbortSignal): Promise<T> {
   const ac = new AbortController();
   const handlers = STOP_SIGNALS.map((sig) => [sig, (): void => {
     if (ac.signal.aborted) return;
@@ -33,10 +33,14 @@ export async function untilStopped<T>(fn: (signal: AbortSignal) => Promise<T>, o
     ac.abort();
   }] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
+  // Another reason to stop as Ctrl-C does (sniff: the reader of its output went away).
+  const onAlso = (): void => ac.abort();
+  also?.addEventListener('abort', onAlso, { once: true });
   try {
     return await fn(ac.signal);
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
+    also?.removeEventListener('abort', onAlso);
   }
 }
 

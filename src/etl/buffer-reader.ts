@@ -179,7 +179,10 @@ export class EtlBufferReader {
           diskSize = logSize;
         }
       }
-      if (this.following && (await this.available(pos, diskSize))) size = this.src.size;
+      if (this.following) {
+        await this.available(pos, diskSize);
+        size = this.src.size; // grown while waiting, even when the writer ended first
+      }
       const present = Math.min(diskSize, size - pos);
       const truncated = present < diskSize;
       if (truncated) {

@@ -83,19 +83,34 @@ export function memorySink(): ChunkSink & { bytes(): Uint8Array } {
  * stream to drain (back-pressure); close() ends the stream unless told to leave it open (stdout).
  * A stream cannot start over: reset() rejects (follow mode never restarts its decode).
  */
-export function streamSink(out: NodeJS.WritableStream, o: { end: boolean }): ChunkSink {
-  let failure: unknown;
-  out.on('error', (e) => { failure ??= e; });
+export function streamSink(out: NodeJS.WritableStream, o: { end: boolean; onBroken?: (e: Error) => void }): ChunkSink {
+  let failure: Error | undefined;
+  const onError = (e: Error): void => {
+    if (failure) return;
+    failure = e;
+    o.onBroken?.(e); // the reader went away (EPIPE): the caller stops what it feeds
+  };
+  out.on('error', onError);
+  const drained = (): Promise<void> => new Promise<void>((res) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('error', done);
+      res();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+  });
   return {
     async write(chunk, written) {
       if (failure !== undefined) throw failure;
       const more = out.write(chunk.slice());
       written?.();
-      if (!more) await new Promise<void>((res) => { out.once('drain', res); out.once('error', () => res()); });
+      if (!more) await drained();
       if (failure !== undefined) throw failure;
     },
     async close() {
-      if (o.end) await new Promise<void>((res) => out.end(() => res()));
+      if (o.end && !failure) await new Promise<void>((res) => out.end(() => res()));
+      out.off('error', onError);
       if (failure !== undefined) throw failure;
     },
     async reset() {

@@ -30,6 +30,8 @@ export interface FollowRequest {
   latencyMs?: number;
   /** Told of lost events and damage as they are found. */
   warn: (message: string) => void;
+  /** Told what is worth knowing but wrong with nothing (events out of time order): not a warning. */
+  note?: (message: string) => void;
 }
 
 export interface FollowCounts {
@@ -109,7 +111,8 @@ export function startFollow(runDir: string, etl: string, r: FollowRequest): Live
     await pcapng.finish();
     counts.packets = res.stats.packets;
     counts.lateEvents = res.stats.lateEvents;
-    if (res.stats.lateEvents) warnings.push(`follow: ${res.stats.lateEvents} events reached the stream after later ones (a buffer written later than the ${r.latencyMs ?? FOLLOW_LATENCY_MS} ms window); the run folder's pcapng has them in order`);
+    // Wireshark sorts nothing and loses nothing for it: a note, not a warning (an extcap's warnings are errors to Wireshark).
+    if (res.stats.lateEvents) r.note?.(`follow: ${res.stats.lateEvents} events reached the stream after later ones (a buffer written later than the ${r.latencyMs ?? FOLLOW_LATENCY_MS} ms window); the run folder's pcapng has them in order`);
   })().catch((e: unknown) => {
     source.end();
     counts.stopped = (e as Error).message;
@@ -121,7 +124,7 @@ export function startFollow(runDir: string, etl: string, r: FollowRequest): Live
       source.end();
       await done;
       counts.written = labels?.written ?? 0;
-      await r.sink.close().catch((e: unknown) => warnings.push(`follow: the stream could not be closed: ${(e as Error).message}`));
+      await r.sink.close().catch((e: unknown) => { if (!counts.stopped) warnings.push(`follow: the stream could not be closed: ${(e as Error).message}`); });
       await source.close();
       return warnings;
     },

@@ -106,3 +106,26 @@ test('targets on a Kubernetes node: a pod by namespace/name or by name (crictl p
   const unnamed = resolveTarget(t, ids[3]!.slice(0, 12));
   assert.ok('target' in unnamed && unnamed.target.label.startsWith(`container ${ids[3]!.slice(0, 12)}`), JSON.stringify(unnamed));
 });
+
+test('sniff -w - whose reader goes away (| head): the capture stops at once and its session is removed, not left running', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-sniff-'));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO, 'src', 'cli', 'bin.ts'), 'sniff', 'web', '--simulate', '--duration', '10m', '--out', dir, '-w', '-'], {
+    cwd: dir, env: { ...process.env, WNVCAP_STATE_DIR: join(dir, 'state') }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  // As head -c 300: read a little, then close the pipe.
+  let got = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    got += d.length;
+    if (got >= 300) child.stdout.destroy();
+  });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(code, 0, err);
+  assert.match(err, /the output's reader went away/);
+  const runDir = join(dir, readdirSync(dir).find((n) => n.startsWith('run-'))!);
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { outcome: string; cleanup: { sessionRemoved: boolean } };
+  assert.equal(run.outcome, 'stopped-by-signal', 'stopped long before its 10 minutes');
+  assert.equal(run.cleanup.sessionRemoved, true);
+  assert.deepEqual(readdirSync(join(dir, 'state', 'leases')), [], 'no lease left');
+});

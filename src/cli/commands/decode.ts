@@ -137,6 +137,8 @@ async function followDecode(a: DecodeArgs, f: NonNullable<DecodeArgs['follow']>,
   const labels = a.snapshot !== undefined ? await snapshotLabels(a.snapshot) : undefined;
   const source = followFile(a.input);
   const end = (): void => source.end();
+  // The output first: one that cannot be opened fails before any handler or timer is set.
+  const sink = a.output === '-' ? streamSink(process.stdout, { end: false, onBroken: end }) : await openFileSink(a.output);
   process.once('SIGINT', end);
   process.once('SIGTERM', end);
   let lastSize = -1;
@@ -145,13 +147,15 @@ async function followDecode(a: DecodeArgs, f: NonNullable<DecodeArgs['follow']>,
     if (source.size !== lastSize) [lastSize, grewAt] = [source.size, Date.now()];
     else if (Date.now() - grewAt >= f.idleMs!) end();
   }, Math.min(1000, f.idleMs));
-  const sink = a.output === '-' ? streamSink(process.stdout, { end: false }) : await openFileSink(a.output);
   const issues = new IssueLog();
   issues.onIssue = (i) => { if (i.severity === 'warning') ctx.logger.warn(i.message); };
+  let closed = false;
   try {
     const pcapng = new PcapngConsumer(sink, APPLICATION, labels);
     const r = await followCapture(source, [pcapng], { latencyMs: f.latencyMs, compat: a.compat, issues });
     await pcapng.finish();
+    closed = true;
+    await sink.close(); // a write that failed at the end (a full disk) is an error
     const where = a.output === '-' ? 'stdout' : a.output;
     if (a.json) ctx.stderr(`${JSON.stringify({ output: where, packets: r.stats.packets, lateEvents: r.stats.lateEvents, issues: r.summary.issues })}\n`);
     else ctx.stderr(`${where}: ${r.stats.packets} packets followed${r.stats.lateEvents ? `, ${r.stats.lateEvents} arrived after later ones (out of time order)` : ''}\n`);
@@ -160,7 +164,7 @@ async function followDecode(a: DecodeArgs, f: NonNullable<DecodeArgs['follow']>,
     clearInterval(idle);
     process.off('SIGINT', end);
     process.off('SIGTERM', end);
-    await sink.close();
+    if (!closed) await sink.close().catch(() => undefined); // after a failure: that one is reported
     await source.close();
   }
 }

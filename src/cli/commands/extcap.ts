@@ -141,7 +141,7 @@ async function capture(a: ExtcapArgs, ctx: CliContext): Promise<number> {
       ...(a.snaplen !== undefined ? { truncate: String(a.snaplen) } : {}), follow: true,
     }, ctx, {
       // Packets go into the pipe as they are decoded: Wireshark shows them within seconds.
-      stream: async () => (await import('../../pcapng/file-sink.js')).streamSink(fifo, { end: false }),
+      stream: async (onBroken) => (await import('../../pcapng/file-sink.js')).streamSink(fifo, { end: false, onBroken }),
       async deliver(file) {
         await pipeline(createReadStream(file), fifo);
         return ' to Wireshark';

@@ -28,7 +28,8 @@ interface SniffArgs extends HostArgs {
 
 /** Where a sniff's packets go: a stream as they come (follow mode), else the finished file at the end. */
 export interface SniffOutput {
-  stream?: () => Promise<import('../../pcapng/file-sink.js').ChunkSink>;
+  /** The stream for follow mode; onBroken: its reader went away (the capture then stops, as on Ctrl-C). */
+  stream?: (onBroken: (e: Error) => void) => Promise<import('../../pcapng/file-sink.js').ChunkSink>;
   /** Hands over target.pcapng (the capture has ended); says where it went. */
   deliver(file: string): Promise<string>;
   /** Says where the stream went (' to Wireshark'). */
@@ -55,7 +56,7 @@ async function runSniff(a: SniffArgs, ctx: CliContext): Promise<number> {
   if (a.write === '-' && process.stdout.isTTY) throw new UsageError('sniff writes pcapng: not to a terminal', { hint: 'give -w <file>, or pipe it: wnvcap sniff <target> | wireshark -k -i -' });
   const { openFileSink, streamSink } = await import('../../pcapng/file-sink.js');
   return sniff(a, ctx, {
-    stream: async () => (a.write === '-' ? streamSink(process.stdout, { end: false }) : openFileSink(a.write)),
+    stream: async (onBroken) => (a.write === '-' ? streamSink(process.stdout, { end: false, onBroken }) : openFileSink(a.write)),
     streamed: a.write === '-' ? '' : ` in ${a.write}`,
     async deliver(file) {
       if (a.write === '-') await pipeline(createReadStream(file), process.stdout, { end: false });
@@ -84,11 +85,18 @@ export async function sniff(a: Omit<SniffArgs, 'write'> & { truncate?: string },
     const { captureRun } = await import('../../run/capture-run.js');
     const { APPLICATION } = await import('../../version.js');
     const only: { target: Target; kept?: number } = { target };
+    // The reader of the stream went away (| head, Wireshark closed): stop as on Ctrl-C, session removed first.
+    const gone = new AbortController();
+    const onBroken = (e: Error): void => {
+      if (gone.signal.aborted) return;
+      ctx.logger.warn(`the output's reader went away (${e.message}): stopping the capture (the session is stopped and removed first)`);
+      gone.abort();
+    };
     const follow = a.follow && output.stream
-      ? { sink: await output.stream(), application: APPLICATION, target, warn: (m: string) => ctx.logger.warn(m) } as NonNullable<CaptureRunExtra['follow']>
+      ? { sink: await output.stream(onBroken), application: APPLICATION, target, warn: (m: string) => ctx.logger.warn(m), note: (m: string) => ctx.logger.info(m) } as NonNullable<CaptureRunExtra['follow']>
       : undefined;
     const res = await untilStopped((signal) => captureRun(o, { runner, logger: ctx.logger, signal, stateDir: stateDirFor(a, ctx), application: APPLICATION }, { only, ...(follow ? { follow } : {}) }),
-      (sig) => ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`));
+      (sig) => ctx.logger.warn(`${sig}: stopping the capture (the session is stopped and removed first)`), gone.signal);
     for (const w of res.record.warnings) if (!w.startsWith('follow')) ctx.logger.warn(w);
     const streamed = follow?.counts && follow.counts.bytes > 0 ? follow.counts : undefined;
     if (follow && !follow.counts) await follow.sink.close().catch(() => undefined); // the capture never started
