@@ -20,15 +20,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
     throw new InputError(`${path} is not a regular file`);
   }
   const size = st.size;
-  const readFully = async (dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number> => {
-    let total = 0;
-    while (total < length) {
-      const { bytesRead } = await fh.read(dst, dstOffset + total, length - total, position + total);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-    }
-    return total;
-  };
+  const readFully = (dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number> => readAt(fh, dst, dstOffset, length, position);
   // Sequential read-ahead: after each read, the next PREFETCH bytes are read in the background
   // into a spare buffer, so file I/O overlaps decoding.
   let spare: Uint8Array = new Uint8Array(PREFETCH);
@@ -68,3 +60,14 @@ export async function openFileSource(path: string): Promise<ByteSource> {
 }
 
 const PREFETCH = 4 * 1024 * 1024;
+
+/** Reads up to `length` bytes at `position` (fewer only at the end of the file); the bytes read. */
+export async function readAt(fh: FileHandle, dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number> {
+  let total = 0;
+  while (total < length) {
+    const { bytesRead } = await fh.read(dst, dstOffset + total, length - total, position + total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  return total;
+}

@@ -9,6 +9,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../util/errors.js';
 import type { ByteSource } from './byte-source.js';
+import { readAt } from './file-source.js';
 
 export interface FollowSource extends ByteSource {
   /** The writer has finished (the session stopped): read to the end of the file, then stop. */
@@ -44,16 +45,7 @@ export function followFile(path: string, pollMs = FOLLOW_POLL_MS): FollowSource 
     name: path,
     get ended() { return ended; },
     end() { ended = true; },
-    async read(dst, dstOffset, length, position) {
-      if (!fh) return 0;
-      let total = 0;
-      while (total < length) {
-        const { bytesRead } = await fh.read(dst, dstOffset + total, length - total, position + total);
-        if (bytesRead === 0) break;
-        total += bytesRead;
-      }
-      return total;
-    },
+    read: (dst, dstOffset, length, position) => (fh ? readAt(fh, dst, dstOffset, length, position) : Promise.resolve(0)),
     async waitFor(want) {
       if (size >= want) return 'ready';
       // Ended before this look: after it, nothing more will come.
