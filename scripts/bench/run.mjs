@@ -130,3 +130,27 @@ if (filter.test('pktmon/expand-walk')) {
   console.log(line);
   lines.push(line);
 }
+
+// Start-up: `wnvcap --version` and `wnvcap info` of a small file against `node -e 0`, the same
+// number of runs each, interleaved; CPU (user + system) and wall per run, median.
+if (filter.test('startup')) {
+  const small = join(dir, 'startup-small.etl');
+  make(small, writeNdisScenario, { seed: 7, packets: 200, cpus: 2 });
+  const bin = join(root, 'dist/cli/bin.js');
+  const commands = [['node -e 0', ['-e', '0']], ['wnvcap --version', [bin, '--version']], ['wnvcap info (small file)', [bin, 'info', small]]];
+  const runs = commands.map(() => []);
+  for (let i = 0; i < 21; i++) {
+    commands.forEach(([, args], k) => {
+      const r = spawnSync('/usr/bin/time', ['-f', '%U %S %e', process.execPath, ...args], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${commands[k][0]} failed: ${r.stderr}`);
+      const [u, s, e] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+      runs[k].push({ cpu: u + s, wall: e });
+    });
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const figures = runs.map((r) => ({ cpu: median(r.map((x) => x.cpu)), wall: median(r.map((x) => x.wall)) }));
+  const line = `startup (median of 21, interleaved): ` + commands.map(([name], k) => `${name} ${figures[k].cpu.toFixed(2)} s CPU / ${figures[k].wall.toFixed(2)} s wall` +
+    (k ? ` (+${(figures[k].cpu - figures[0].cpu).toFixed(2)} / +${(figures[k].wall - figures[0].wall).toFixed(2)})` : '')).join('; ');
+  console.log(line);
+  lines.push(line);
+}

@@ -1,28 +1,15 @@
 #!/usr/bin/env node
+/**
+ * The `wnvcap` command. Built (`npm run build`), it runs the bundle with its code cache
+ * (bundle.ts); from the sources (tsx) or without a bundle, it loads the modules (entry.ts).
+ */
 import { setFlagsFromString } from 'node:v8';
-import { main } from './main.js';
+import { fileURLToPath } from 'node:url';
+import { runBundle } from './bundle.js';
 
 // Decoding allocates many short-lived objects per packet: a small young generation keeps them
 // from being promoted, which holds peak memory down on big captures (scripts/bench/RESULTS.md).
+// Set before the bundle is compiled: V8 takes a code cache only under the flags it was made with.
 setFlagsFromString('--max-semi-space-size=4');
 
-// A reader that goes away (`wnvcap info x.etl | head`) is not an error. While something else
-// listens for the stream's errors (sniff streaming packets to stdout), it handles them: a capture
-// must stop and remove its session first, never exit halfway.
-for (const s of [process.stdout, process.stderr]) {
-  s.on('error', (e: NodeJS.ErrnoException) => {
-    if (s.listenerCount('error') > 1) return;
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-}
-
-void main(process.argv.slice(2), {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  stderrIsTTY: process.stderr.isTTY === true,
-  env: process.env,
-  cwd: process.cwd(),
-}).then((code) => {
-  process.exitCode = code;
-});
+if (!runBundle(fileURLToPath(new URL('../bundle/wnvcap.cjs', import.meta.url)))) await import('./entry.js');

@@ -37,6 +37,7 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
   for (const command of COMMANDS) {
     y.command(command.command, command.describe, (c) => command.options(c, base), (a) => { selected = { command, args: command.args(a, base) }; });
   }
+  skipHelpCache(y);
   y.demandCommand(1, 'name a command')
     .strict()
     .help()
@@ -91,6 +92,17 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
   } finally {
     logger.close();
   }
+}
+
+/**
+ * yargs renders a command's whole help after its handler runs, in case the handler asks for it
+ * later (showHelp): 20-40 ms of text layout on every run (issue 13: start-up). Our handlers only
+ * choose the command, and help comes from the parse callback, so that copy is never read. An
+ * internal of yargs: without it (another version), nothing changes but the time.
+ */
+function skipHelpCache(y: unknown): void {
+  const usage = (y as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 const FS_REASONS: Record<string, string> = {

@@ -103,6 +103,13 @@ test('start-up loads the CLI and its options only: what a command runs is loaded
   assert.deepEqual(heavy, [], `loaded at start-up: ${heavy.join(', ')}`);
 });
 
+test('start-up loads no process, network or terminal module of Node (child_process, net, readline, dgram): a command that needs one imports it when it runs', () => {
+  const slow = /^import\s+(?!type\s)[^;]*from\s+'(?:node:)?(child_process|net|readline|dgram|tls|http|https|worker_threads)'/m;
+  const loading = [...startupClosure(join(SRC, 'cli', 'bin.ts')), ...startupClosure(join(SRC, 'cli', 'entry.ts'))]
+    .filter((f) => slow.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f).replace(/\\/g, '/'));
+  assert.deepEqual(loading, []);
+});
+
 test('start-up: winston is loaded when a line is logged, not before (--version and a quiet info never load it)', async () => {
   const { spawnSync } = await import('node:child_process');
   const script = `

@@ -10,7 +10,6 @@
  * Duration and removes its session then. Anything on stderr is an error to Wireshark: a capture
  * logs warnings only.
  */
-import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -153,7 +152,9 @@ async function capture(a: ExtcapArgs, ctx: CliContext): Promise<number> {
 }
 
 /** Where Wireshark looks for extcaps: the personal folder where it has one, else the global one. */
-function extcapFolder(): string {
+async function extcapFolder(): Promise<string> {
+  // Loaded here, not at the top: every command's module is loaded at start-up (command.ts).
+  const { spawnSync } = await import('node:child_process');
   const r = spawnSync('tshark', ['-G', 'folders'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new UsageError('cannot ask Wireshark for its extcap folder (tshark -G folders)', { hint: 'give it: wnvcap extcap install --folder <Wireshark\'s extcap folder> (About Wireshark > Folders)' });
   const line = (name: RegExp): string | undefined => r.stdout.split('\n').find((l) => name.test(l))?.split('\t').pop()?.trim();
@@ -164,7 +165,7 @@ function extcapFolder(): string {
 
 /** Writes the launcher: a script (a .bat on Windows) that runs this wnvcap's extcap. */
 async function install(folder: string | undefined, ctx: CliContext): Promise<number> {
-  const dir = folder ?? extcapFolder();
+  const dir = folder ?? (await extcapFolder());
   const self = selfCommand();
   const argv = [self.execute, ...self.prefix, 'extcap'];
   await mkdir(dir, { recursive: true });

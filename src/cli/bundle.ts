@@ -1,0 +1,56 @@
+/**
+ * Starts the CLI from its bundle (dist/bundle/wnvcap.cjs, made by `npm run build`) with the V8
+ * code cache written beside it, so that start-up does not compile wnvcap and its packages again
+ * (issue 13: start-up). Node 20 has no module compile cache; this is what Node's single
+ * executables do with useCodeCache. A cache made by another Node or V8 is rejected by V8 and the
+ * bundle is compiled as usual: slower, never wrong.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { constants, Script } from 'node:vm';
+
+export interface BundleStart {
+  file: string;
+  /** True when a code cache was there and V8 took it. */
+  cacheAccepted: boolean;
+}
+
+// A global, not a module variable: the bundle holds its own copy of this module.
+const START = Symbol.for('wnvcap.bundle-start');
+
+/** How this process started (`wnvcap doctor` says it); undefined when it runs from the modules. */
+export function bundleStart(): BundleStart | undefined {
+  return (globalThis as Record<symbol, BundleStart | undefined>)[START];
+}
+
+/**
+ * Runs the bundle at `file` as the main module; false when there is none (run from the sources).
+ * With `writeCache`, the code cache of everything compiled until the process exits is written
+ * to `<file>.cache` (the build does this).
+ */
+export function runBundle(file: string, o: { writeCache?: boolean } = {}): boolean {
+  let source: string;
+  try {
+    // esbuild writes ASCII only (charset ascii): latin1 is the cheapest exact decoding.
+    source = readFileSync(file, 'latin1').replace(/^#!.*/, '');
+  } catch {
+    return false;
+  }
+  const cacheFile = `${file}.cache`;
+  let cachedData: Buffer | undefined;
+  if (!o.writeCache) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  (globalThis as Record<symbol, BundleStart>)[START] = { file, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
+  if (o.writeCache) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+  const module = { exports: {} };
+  const run = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
+  run(module.exports, createRequire(file), module, file, dirname(file));
+  return true;
+}

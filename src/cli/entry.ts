@@ -1,0 +1,31 @@
+/**
+ * The CLI's process: stdout/stderr error handling, then main(). Started by bin.ts (from the
+ * bundle with its code cache, or from the modules) and by the single executable (bundled).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { main } from './main.js';
+
+// Decoding allocates many short-lived objects per packet: a small young generation keeps them
+// from being promoted, which holds peak memory down on big captures (scripts/bench/RESULTS.md).
+setFlagsFromString('--max-semi-space-size=4');
+
+// A reader that goes away (`wnvcap info x.etl | head`) is not an error. While something else
+// listens for the stream's errors (sniff streaming packets to stdout), it handles them: a capture
+// must stop and remove its session first, never exit halfway.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (s.listenerCount('error') > 1) return;
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+void main(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  stderrIsTTY: process.stderr.isTTY === true,
+  env: process.env,
+  cwd: process.cwd(),
+}).then((code) => {
+  process.exitCode = code;
+});

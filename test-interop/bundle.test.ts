@@ -1,0 +1,68 @@
+/**
+ * Interop: the npm build's start (npm run build; issue 13: start-up). dist/cli/bin.js runs the
+ * bundle dist/bundle/wnvcap.cjs with the V8 code cache made beside it, and V8 takes the cache; the
+ * bundle prints what the sources print (run by tsx, no bundle) for the version, help, a usage
+ * error, a fixture's info, the shipped profiles and an HTML report (the charting library found
+ * from the bundle's place).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FIXTURES, REPO } from '../test/helpers/fixtures.js';
+
+const BUNDLE = join(REPO, 'dist', 'bundle', 'wnvcap.cjs');
+const dir = mkdtempSync(join(tmpdir(), 'wnvcap-bundle-'));
+// Preloaded into the built CLI: says on stderr how it started (src/cli/bundle.ts).
+const preload = join(dir, 'start.mjs');
+writeFileSync(preload, "process.on('exit', () => process.stderr.write(`start: ${JSON.stringify(globalThis[Symbol.for('wnvcap.bundle-start')] ?? null)}\\n`));\n");
+
+function built(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['--import', preload, join(REPO, 'dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd: REPO });
+}
+function sources(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'bin.ts'), ...args], { encoding: 'utf8', cwd: REPO });
+}
+function start(stderr: string): { file: string; cacheAccepted: boolean } | null {
+  const line = stderr.split('\n').find((l) => l.startsWith('start: '));
+  assert.ok(line, stderr);
+  return JSON.parse(line.slice('start: '.length)) as { file: string; cacheAccepted: boolean } | null;
+}
+
+test('npm run build made the bundle and its code cache', () => {
+  assert.ok(existsSync(BUNDLE), `${BUNDLE} missing: run npm run build`);
+  assert.ok(existsSync(`${BUNDLE}.cache`), `${BUNDLE}.cache missing: run npm run build`);
+});
+
+test('the built CLI starts from the bundle and V8 takes its code cache; the sources start without one', () => {
+  const b = built(['--version']);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(start(b.stderr), { file: BUNDLE, cacheAccepted: true });
+  const s = spawnSync(process.execPath, ['--import', 'tsx', '--import', preload, join(REPO, 'src', 'cli', 'bin.ts'), '--version'], { encoding: 'utf8', cwd: REPO });
+  assert.equal(s.status, 0, s.stderr);
+  assert.equal(start(s.stderr), null);
+  assert.equal(b.stdout.split(' ')[0], s.stdout.split(' ')[0], 'the same version');
+});
+
+test('the bundle and the sources print the same: help, a command\'s help, a usage error, info of a fixture, the profiles', () => {
+  const fixture = join(FIXTURES, 'pktmon-win11-26200-mdns-triton.etl');
+  const cases = [['--help'], ['decode', '--help'], ['decode', 'x.etl', '-o', '-'], ['info', fixture, '--json'], ['info', fixture], ['profiles', 'list'], ['nonsense']];
+  for (const args of cases) {
+    const b = built(args);
+    const s = sources(args);
+    assert.equal(b.status, s.status, `exit code of ${args.join(' ')}`);
+    assert.equal(b.stdout, s.stdout, `stdout of ${args.join(' ')}`);
+    assert.equal(b.stderr.split('\n').filter((l) => !l.startsWith('start: ')).join('\n'), s.stderr, `stderr of ${args.join(' ')}`);
+  }
+});
+
+test('an HTML report from the bundle inlines the charting library', () => {
+  const out = join(dir, 'report.html');
+  const b = built(['report', join(FIXTURES, 'pktmon-win11-26200-mdns-triton.etl'), '--format', 'html', '-o', out]);
+  assert.equal(b.status, 0, b.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /uPlot/);
+  assert.ok(html.length > 40_000, `the library is inlined (${html.length} characters)`);
+});
