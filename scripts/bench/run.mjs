@@ -63,23 +63,29 @@ const cases = [
 ];
 const lines = [];
 
-// Report: 5 M packets, full report, timed in the same run as tshark's conv,tcp on the same pcapng.
-if (filter.test('e2e/report-5M')) {
-  const etl = join(dir, 'report-5m.etl');
-  make(etl, writeNdisScenario, { seed: 5, packets: 5_000_000, cpus: 4, bufferSize: 1 << 20, minFrame: 60, maxFrame: 400, flows: 20000, vmswitchEvery: 0 });
-  const pcap = join(dir, 'report-5m.pcapng');
+// Report against tshark's conv,tcp on the same packets (its pcapng), on two traffic shapes:
+// many flows (5 M packets over 20,000 ports, random sequence numbers) and few flows with many
+// packets (8 coherent TCP connections, a bulk transfer's shape: sim/tcp-streams.ts).
+const reportCases = [
+  ['e2e/report-5M', 'report-5m', { seed: 5, packets: 5_000_000, cpus: 4, bufferSize: 1 << 20, minFrame: 60, maxFrame: 400, flows: 20000, vmswitchEvery: 0 }, '5000000 packets, 20000 flows'],
+  ['e2e/report-few-flows', 'report-few', { seed: 6, packets: 540_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, streams: 8, vmswitchEvery: 0 }, '540000 packets, 8 TCP connections'],
+];
+for (const [name, base, opts, shape] of reportCases) {
+  if (!filter.test(name)) continue;
+  const etl = join(dir, `${base}.etl`);
+  make(etl, writeNdisScenario, opts);
+  const pcap = join(dir, `${base}.pcapng`);
   if (!existsSync(pcap)) spawnSync(process.execPath, [join(root, 'dist/cli/bin.js'), 'decode', etl, '-o', pcap], { stdio: 'inherit' });
   const time = (cmd, args) => {
-    const t = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    const s = Number(process.hrtime.bigint() - t) / 1e9;
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-    return { s, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024, out: r.stdout };
+    const [s, user, sys, rssKb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+    return { s, cpu: user + sys, rssMb: rssKb / 1024 };
   };
-  const ours = time(process.execPath, [join(root, 'dist/cli/bin.js'), 'report', etl, '--format', 'json', '-o', join(dir, 'report-5m.json')]);
+  const ours = time(process.execPath, [join(root, 'dist/cli/bin.js'), 'report', etl, '--format', 'json', '-o', join(dir, `${base}.json`)]);
   const ts = time('tshark', ['-r', pcap, '-q', '-z', 'conv,tcp']);
-  const line = `e2e/report-5M: ${(statSync(etl).size / MB).toFixed(0)} MB ETL, 5000000 packets, 20000 flows; wnvcap report (ETL -> JSON, one pass for NDIS-only files) ${ours.s.toFixed(2)} s, peak RSS ${ours.rssMb.toFixed(0)} MB; ` +
-    `tshark -q -z conv,tcp on the pcapng ${ts.s.toFixed(2)} s, peak RSS ${ts.rssMb.toFixed(0)} MB; wnvcap is ${(ts.s / ours.s).toFixed(1)}x faster`;
+  const line = `${name}: ${(statSync(etl).size / MB).toFixed(0)} MB ETL, ${shape}; wnvcap report (ETL -> JSON) ${ours.s.toFixed(2)} s wall, ${ours.cpu.toFixed(2)} s CPU, peak RSS ${ours.rssMb.toFixed(0)} MB; ` +
+    `tshark -q -z conv,tcp on the pcapng ${ts.s.toFixed(2)} s wall, ${ts.cpu.toFixed(2)} s CPU, peak RSS ${ts.rssMb.toFixed(0)} MB; wnvcap is ${(ts.s / ours.s).toFixed(1)}x faster (CPU ${(ts.cpu / ours.cpu).toFixed(1)}x)`;
   console.log(line);
   lines.push(line);
 }

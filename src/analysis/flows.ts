@@ -72,6 +72,8 @@ export interface DnsQuery {
 }
 
 const MAX_DNS_KEPT = 5000;
+/** Slots of the recent-flows cache (a power of two). */
+const RECENT = 256;
 /** A query without an answer after this long is unanswered (and forgotten: memory stays bounded). */
 const DNS_TIMEOUT_TICKS = 30 * 10000000;
 const MAX_DNS_PENDING = 10000;
@@ -99,6 +101,12 @@ export class FlowTable {
   dnsByRcode = new Map<number, number>();
   dnsDropped = 0;
   private nextId = 0;
+  /** IPv4 flows seen lately, by a hash of their tuple (flows are never removed, so never stale). */
+  private readonly recent: Array<Flow | undefined> = new Array<Flow | undefined>(RECENT).fill(undefined);
+  private readonly recentA = new Float64Array(RECENT);
+  private readonly recentB = new Float64Array(RECENT);
+  private readonly recentPorts = new Float64Array(RECENT);
+  private readonly recentPv = new Float64Array(RECENT);
 
   /** Adds one dissected IP packet. Returns the flow (or undefined for non-IP frames). */
   /**
@@ -114,17 +122,27 @@ export class FlowTable {
       ? d.srcIp4 < d.dstIp4 || (d.srcIp4 === d.dstIp4 && sp <= dp)
       : d.srcIp < d.dstIp || (d.srcIp === d.dstIp && sp <= dp);
     const vni = d.overlay ? d.virtualNetworkId : virtualNetworkId;
-    let key: string;
+    let key: string | undefined;
+    let f: Flow | undefined;
+    let slot = -1;
     if (d.srcIp4 >= 0) {
-      // IPv4: a short flat string of UTF-16 code units hashes fast (no number-to-text).
       const a = forward ? d.srcIp4 : d.dstIp4;
       const b = forward ? d.dstIp4 : d.srcIp4;
-      const v = vni + 1;
-      key = String.fromCharCode(d.ipProtocol, a >>> 16, a & 0xffff, b >>> 16, b & 0xffff, forward ? sp : dp, forward ? dp : sp, v >>> 16, v & 0xffff);
+      const ports = forward ? sp * 65536 + dp : dp * 65536 + sp;
+      const pv = d.ipProtocol * 0x4000000 + vni + 1;
+      // The recent flows first: a packet of one of them needs no key text.
+      slot = (Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b) ^ pv, 0xc2b2ae35) >>> 24) & (RECENT - 1);
+      const r = this.recent[slot];
+      if (r && this.recentA[slot] === a && this.recentB[slot] === b && this.recentPorts[slot] === ports && this.recentPv[slot] === pv) f = r;
+      // IPv4: a short flat string of UTF-16 code units hashes fast (no number-to-text).
+      else {
+        const v = vni + 1;
+        key = String.fromCharCode(d.ipProtocol, a >>> 16, a & 0xffff, b >>> 16, b & 0xffff, forward ? sp : dp, forward ? dp : sp, v >>> 16, v & 0xffff);
+      }
     } else {
       key = forward ? `${d.ipProtocol}|${d.srcIp}|${sp}|${d.dstIp}|${dp}|${vni}` : `${d.ipProtocol}|${d.dstIp}|${dp}|${d.srcIp}|${sp}|${vni}`;
     }
-    let f = this.flows.get(key);
+    if (key !== undefined) f = this.flows.get(key);
     if (!f) {
       f = {
         id: this.nextId++, protocol: protoName(d.ipProtocol),
@@ -136,7 +154,14 @@ export class FlowTable {
         tcp: d.ipProtocol === IP_PROTO.TCP ? { handshakeRttMicros: null, retransmissions: 0, outOfOrder: 0, zeroWindows: 0, resets: 0, synUnanswered: false } : null,
         dropped: 0,
       };
-      this.flows.set(key, f);
+      this.flows.set(key!, f);
+    }
+    if (slot >= 0 && key !== undefined) {
+      this.recent[slot] = f;
+      this.recentA[slot] = forward ? d.srcIp4 : d.dstIp4;
+      this.recentB[slot] = forward ? d.dstIp4 : d.srcIp4;
+      this.recentPorts[slot] = forward ? sp * 65536 + dp : dp * 65536 + sp;
+      this.recentPv[slot] = d.ipProtocol * 0x4000000 + vni + 1;
     }
     const aToB = forward; // the packet's source is end a
     f.packets++;

@@ -10,9 +10,52 @@
  */
 import type { Dissection } from '../packets/dissection.js';
 import type { PacketRecord } from '../providers/packet-record.js';
+import { IntTable } from './int-table.js';
 
 export const PATH_WINDOW_TICKS = 500000; // 50 ms
 const HASH_BYTES = 96;
+
+/** The second hash of the last packetHash() call: a 32-bit check against collisions of the first. */
+let hashCheck = 0;
+
+/**
+ * A 30-bit hash of an IP packet's first HASH_BYTES bytes without its TTL (hop limit) and IPv4
+ * checksum, which change from hop to hop; its 32-bit check in hashCheck. Four bytes a step
+ * (Murmur3's mixing), the bytes after the last whole word one by one.
+ */
+function packetHash(data: Uint8Array, start: number, ipVersion: number): number {
+  const end = Math.min(data.length, start + HASH_BYTES);
+  // The word holding TTL and checksum (IPv4: bytes 8-11, keep the protocol), or the hop limit
+  // (IPv6: bytes 4-7, keep payload length and next header); little-endian words.
+  const maskAt = start + (ipVersion === 4 ? 8 : 4);
+  const mask = ipVersion === 4 ? 0x0000ff00 : 0x00ffffff;
+  let h = 0x811c9dc5;
+  let c = data.length - start;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    let w = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    if (i === maskAt) w &= mask;
+    c = (Math.imul(c, 31) + w) | 0;
+    w = Math.imul(w, 0xcc9e2d51);
+    w = Math.imul((w << 15) | (w >>> 17), 0x1b873593);
+    h ^= w;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  const ttl = start + (ipVersion === 4 ? 8 : 7);
+  const ck = ipVersion === 4 ? start + 10 : -1;
+  for (; i < end; i++) {
+    if (i === ttl || i === ck || i === ck + 1) continue;
+    c = (Math.imul(c, 31) + data[i]!) | 0;
+    h = Math.imul(h ^ data[i]!, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  hashCheck = c;
+  return h & 0x3fffffff;
+}
 
 export interface PathStats {
   hops: number[];
@@ -31,7 +74,7 @@ export interface FlowPath {
 
 export class PathTracker {
   /** Hash (31-bit, a small integer for V8) -> ring slot. */
-  private readonly byHash = new Map<number, number>();
+  private byHash = new IntTable(65536);
   private readonly byGroup = new Map<string, number>();
   private cap = 65536;
   private head = 0;
@@ -60,22 +103,11 @@ export class PathTracker {
     let h2 = 0;
     if (p.appearance > 0 && (p.pktGroupIdHi !== 0 || p.pktGroupIdLo !== 0)) group = `${p.pktGroupIdHi}:${p.pktGroupIdLo}:${p.pktNumber}`;
     else if (d.ipOffset >= 0) {
-      const data = p.data;
-      const start = d.ipOffset;
-      const end = Math.min(data.length, start + HASH_BYTES);
-      const ttl = start + (d.ipVersion === 4 ? 8 : 7);
-      const ck = d.ipVersion === 4 ? start + 10 : -1;
-      h1 = 0x811c9dc5;
-      h2 = data.length - start;
-      for (let i = start; i < end; i++) {
-        if (i === ttl || i === ck || i === ck + 1) continue;
-        const b = data[i]!;
-        h1 = Math.imul(h1 ^ b, 0x01000193);
-        h2 = (Math.imul(h2, 31) + b) | 0;
-      }
-      h1 &= 0x3fffffff;
+      h1 = packetHash(p.data, d.ipOffset, d.ipVersion);
+      h2 = hashCheck;
     } else return;
-    const slot = group !== undefined ? this.byGroup.get(group) : this.byHash.get(h1);
+    const found = group !== undefined ? this.byGroup.get(group) : this.byHash.get(h1);
+    const slot = found === -1 ? undefined : found;
     if (slot !== undefined && (group !== undefined || this.check[slot] === h2)) {
       if (this.lastHop[slot] !== p.interfaceId) {
         let x = this.extra.get(slot);
@@ -190,6 +222,7 @@ export class PathTracker {
     this.dropped = remap(this.dropped, (n) => new Uint8Array(n));
     const g = new Array<string | undefined>(cap);
     const extra = new Map<number, { hops: number[]; ticks: number[] }>();
+    const byHash = new IntTable(cap);
     for (let i = this.head; i < this.tail; i++) {
       const o = i & (old - 1);
       const n = i & (cap - 1);
@@ -197,8 +230,9 @@ export class PathTracker {
       const e = this.extra.get(o);
       if (e) extra.set(n, e);
       if (g[n] !== undefined) this.byGroup.set(g[n]!, n);
-      else if (this.byHash.get(this.hashKey[n]!) === o) this.byHash.set(this.hashKey[n]!, n);
+      else if (this.byHash.get(this.hashKey[n]!) === o) byHash.set(this.hashKey[n]!, n);
     }
+    this.byHash = byHash;
     this.groupKey = g;
     this.extra.clear();
     for (const [k, v] of extra) this.extra.set(k, v);

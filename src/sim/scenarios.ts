@@ -9,6 +9,7 @@ import { EtlWriter, type EtlWriterOptions } from './etl-writer.js';
 import { ipv4Frame, TCP_FLAG } from './frames.js';
 import { ndisFragment, ndisVmSwitchFragment, pktmonComponent, pktmonFlowCounters, pktmonPacket, pktmonPropIpv4, pktmonPropMac, pktmonPropUint } from './payloads.js';
 import { Random } from './random.js';
+import { TcpStreams } from './tcp-streams.js';
 import { NDIS_PACKET_CAPTURE, PKTMON } from '../providers/guids.js';
 import { NDIS_KW, NDIS_KW_HI } from '../providers/ndiscap.js';
 
@@ -44,6 +45,8 @@ export interface ScenarioOptions extends EtlWriterOptions {
   lostEventsCpu?: number;
   /** Spread packets over this many flows by rewriting the source port (checksums not updated). */
   flows?: number;
+  /** NDIS: instead of the frame pool, this many coherent TCP connections (tcp-streams.ts). */
+  streams?: number;
 }
 
 export interface ScenarioResult {
@@ -89,6 +92,7 @@ export function writeNdisScenario(o: ScenarioOptions, out: (chunk: Uint8Array) =
   const w = new EtlWriter(o, out);
   const cpus = o.cpus ?? 4;
   const pool = framePool(rng, o.minFrame ?? 60, o.maxFrame ?? 1514);
+  const streams = o.streams ? new TcpStreams(rng, o.streams, o.minFrame ?? 60, o.maxFrame ?? 1514) : undefined;
   const ifs = [{ miniport: 5, lower: 5 }, { miniport: 5, lower: 9 }, { miniport: 12, lower: 12 }];
   const ptr = w.pointerSize;
   let t = 1000;
@@ -97,7 +101,7 @@ export function writeNdisScenario(o: ScenarioOptions, out: (chunk: Uint8Array) =
     // CPU 0 logs most; the last CPU rarely: its buffers flush late, out of time order.
     const r = rng.next();
     const cpu = cpus === 1 ? 0 : r < 0.5 ? 0 : r < 0.97 ? 1 + Math.floor(rng.next() * Math.max(1, cpus - 2)) : cpus - 1;
-    const frame = stamp(pool[n % pool.length]!, n);
+    const frame = streams ? streams.next() : stamp(pool[n % pool.length]!, n);
     if (o.flows && frame.length >= 38) {
       const port = 1024 + (n % o.flows);
       frame[34] = port >> 8;
