@@ -59,6 +59,8 @@ export async function bundleCli(root = ROOT, outfile = BUNDLE) {
     charset: 'ascii',
     outfile,
     external: ['playwright-core'],
+    // import() as require(): code run from a V8 code cache has no dynamic-import callback (Node 20).
+    supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__wnvcap_import_meta_url', __WNVCAP_BUILD__: JSON.stringify(build) },
     banner: { js: "const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [lazyStringWidth],

@@ -36,6 +36,12 @@ test('npm run build made the bundle and its code cache', () => {
   assert.ok(existsSync(`${BUNDLE}.cache`), `${BUNDLE}.cache missing: run npm run build`);
 });
 
+test('the bundle has no dynamic import(): code run from a V8 code cache has no callback for it (Node 20), so esbuild turns each into require()', () => {
+  const text = readFileSync(BUNDLE, 'latin1');
+  const found = [...text.matchAll(/\bimport\(/g)].map((m) => text.slice(m.index, m.index + 60));
+  assert.deepEqual(found, []);
+});
+
 test('the built CLI starts from the bundle and V8 takes its code cache; the sources start without one', () => {
   const b = built(['--version']);
   assert.equal(b.status, 0, b.stderr);

@@ -5,6 +5,8 @@ export interface ByteSource {
   readonly name: string;
   /** Reads up to `length` bytes at file position `position` into `dst[dstOffset..]`. Returns bytes read. */
   read(dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number>;
+  /** The same, without the source's own read-ahead (the reader reads ahead itself, buffer by buffer). */
+  readDirect?(dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number>;
   close(): Promise<void>;
   /**
    * A file still being written (follow mode, etl/follow-source.ts): waits a little for `size` bytes.

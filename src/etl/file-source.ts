@@ -51,6 +51,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       startAhead(position + n);
       return n;
     },
+    readDirect: readFully,
     async close() {
       if (ahead) await ahead.done.catch(() => 0);
       ahead = undefined;
