@@ -142,6 +142,7 @@ export class EtlBufferReader {
     if (this.clock.problem) this.issues.add('warning', 'clock', WMI_BUFFER_HEADER_SIZE, `${this.clock.problem}; timestamps may be wrong`);
     this.pending = first;
     this.direct = !this.following && h.bufferSize >= WMI_BUFFER_HEADER_SIZE && h.bufferSize <= MAX_BUFFER_SIZE;
+    if (this.direct) this.setWindow(WMI_BUFFER_HEADER_SIZE * 16); // headers only, while the direct way lasts
     return h;
   }
 
@@ -302,8 +303,17 @@ export class EtlBufferReader {
 
   private async stopDirect(): Promise<undefined> {
     this.direct = false;
+    this.setWindow(WINDOW_SIZE);
     await this.dropAhead();
     return undefined;
+  }
+
+  /** A new, empty window of `size` bytes (it grows when a buffer needs more). */
+  private setWindow(size: number): void {
+    this.win = new Uint8Array(size);
+    this.winView = new DataView(this.win.buffer);
+    this.winPos = 0;
+    this.winLen = 0;
   }
 
   private async dropAhead(): Promise<void> {

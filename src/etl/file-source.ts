@@ -21,16 +21,18 @@ export async function openFileSource(path: string): Promise<ByteSource> {
   }
   const size = st.size;
   const readFully = (dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number> => readAt(fh, dst, dstOffset, length, position);
-  // Sequential read-ahead: after each read, the next PREFETCH bytes are read in the background
-  // into a spare buffer, so file I/O overlaps decoding.
-  let spare: Uint8Array = new Uint8Array(PREFETCH);
+  // Sequential read-ahead: after a read that continues the one before, the next PREFETCH bytes
+  // are read in the background into a spare buffer, so file I/O overlaps decoding. (Not after a
+  // lone read: the reader reads uncompressed buffers on its own way after the first, readDirect.)
+  let spare: Uint8Array | undefined;
   let ahead: { position: number; done: Promise<number>; buf: Uint8Array } | undefined;
-  const startAhead = (position: number): void => {
-    if (position >= size) {
+  let lastEnd = -1;
+  const startAhead = (position: number, sequential: boolean): void => {
+    if (position >= size || !sequential) {
       ahead = undefined;
       return;
     }
-    const buf = spare;
+    const buf = (spare ??= new Uint8Array(PREFETCH));
     ahead = { position, buf, done: readFully(buf, 0, Math.min(PREFETCH, size - position), position) };
   };
   return {
@@ -48,7 +50,8 @@ export async function openFileSource(path: string): Promise<ByteSource> {
         if (a) await a.done.catch(() => 0);
         n = await readFully(dst, dstOffset, length, position);
       }
-      startAhead(position + n);
+      startAhead(position + n, position === lastEnd || a?.position === position);
+      lastEnd = position + n;
       return n;
     },
     readDirect: readFully,
