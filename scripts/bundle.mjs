@@ -73,7 +73,9 @@ export async function bundleCli(root = ROOT, outfile = BUNDLE) {
 /** Runs the bundle once with the cache writer on (bundle.ts runBundle writeCache). */
 async function writeCodeCache(argv) {
   const loader = pathToFileURL(join(ROOT, 'dist', 'cli', 'bundle.js')).href;
-  const code = `process.argv.splice(1, 0, ${JSON.stringify(BUNDLE)}); const { setFlagsFromString } = await import('node:v8'); setFlagsFromString('--max-semi-space-size=4');
+  const flags = pathToFileURL(join(ROOT, 'dist', 'cli', 'v8-flags.js')).href;
+  // The flags bin.js sets (V8 refuses a cache made under others).
+  const code = `process.argv.splice(1, 0, ${JSON.stringify(BUNDLE)}); (await import(${JSON.stringify(flags)})).applyV8Flags();
 (await import(${JSON.stringify(loader)})).runBundle(${JSON.stringify(BUNDLE)}, { writeCache: true });`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`the bundle failed to run ${argv.join(' ')} (exit ${r.status})`);

@@ -128,6 +128,7 @@ if (filter.test('pktmon/expand-walk')) {
     let records = 0;
     await scanRecords(reader, { issues: new IssueLog() }, () => { records++; });
     const c = process.cpuUsage(c0);
+    await reader.close();
     runs.push({ wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, expanded: reader.stats.expandedBytes, records });
   }
   const best = runs.reduce((a, b) => (a.cpu < b.cpu ? a : b));

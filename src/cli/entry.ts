@@ -2,12 +2,10 @@
  * The CLI's process: stdout/stderr error handling, then main(). Started by bin.ts (from the
  * bundle with its code cache, or from the modules) and by the single executable (bundled).
  */
-import { setFlagsFromString } from 'node:v8';
 import { main } from './main.js';
+import { applyV8Flags } from './v8-flags.js';
 
-// Decoding allocates many short-lived objects per packet: a small young generation keeps them
-// from being promoted, which holds peak memory down on big captures (scripts/bench/RESULTS.md).
-setFlagsFromString('--max-semi-space-size=4');
+applyV8Flags(); // again for the single executable, which starts here (the same values)
 
 // A reader that goes away (`wnvcap info x.etl | head`) is not an error. While something else
 // listens for the stream's errors (sniff streaming packets to stdout), it handles them: a capture
