@@ -89,6 +89,11 @@ export class PathTracker {
   private flow = new Int32Array(this.cap);
   private dropped = new Uint8Array(this.cap);
   private readonly extra = new Map<number, { hops: number[]; ticks: number[] }>();
+  /** 1 where the slot's packet has an entry in `extra` (seen at more than one place). */
+  private multi = new Uint8Array(this.cap);
+  /** Single-hop paths by interface, and per flow (the same objects as in paths and flowPaths). */
+  private readonly single: Array<PathStats | undefined> = [];
+  private readonly flowSingle: Array<Array<FlowPath | undefined> | undefined> = [];
   private readonly singleSig: string[] = [];
   readonly paths = new Map<string, PathStats>();
   /** flow id -> its paths (keyed by an internal signature of hops and drop). */
@@ -110,10 +115,11 @@ export class PathTracker {
     const slot = found === -1 ? undefined : found;
     if (slot !== undefined && (group !== undefined || this.check[slot] === h2)) {
       if (this.lastHop[slot] !== p.interfaceId) {
-        let x = this.extra.get(slot);
+        let x = this.multi[slot] === 1 ? this.extra.get(slot) : undefined;
         if (!x) {
           x = { hops: [this.hop0[slot]!], ticks: [this.firstTicks[slot]!] };
           this.extra.set(slot, x);
+          this.multi[slot] = 1;
         }
         x.hops.push(p.interfaceId);
         x.ticks.push(p.ticks);
@@ -138,6 +144,7 @@ export class PathTracker {
     this.lastHop[s] = p.interfaceId;
     this.flow[s] = flowId;
     this.dropped[s] = p.dropped ? 1 : 0;
+    this.multi[s] = 0;
     if (group !== undefined) this.byGroup.set(group, s);
     else this.byHash.set(h1, s);
   }
@@ -163,13 +170,26 @@ export class PathTracker {
   }
 
   private record(s: number): void {
-    const x = this.extra.get(s);
+    const flowId = this.flow[s]!;
+    if (this.multi[s] === 0 && this.dropped[s] === 0) {
+      // Most packets: seen once, not dropped. Their path and flow path are found by index.
+      const i = this.hop0[s]!;
+      const st = (this.single[i] ??= this.pathStats(this.singleSig[i] ??= String(i), [i]));
+      st.packets++;
+      if (flowId >= 0) {
+        const row = (this.flowSingle[flowId] ??= []);
+        (row[i] ??= this.flowPath(flowId, this.singleSig[i]!, [i], false)).packets++;
+      }
+      return;
+    }
+    const dropped = this.dropped[s] === 1;
     let sig: string;
     let hops: number[];
     let ticks: number[] | undefined;
-    const dropped = this.dropped[s] === 1;
+    const x = this.multi[s] === 1 ? this.extra.get(s) : undefined;
     if (x) {
       this.extra.delete(s);
+      this.multi[s] = 0;
       this.multiHopPackets++;
       hops = x.hops;
       ticks = x.ticks;
@@ -177,31 +197,36 @@ export class PathTracker {
     } else {
       const i = this.hop0[s]!;
       hops = [i];
-      if (dropped) sig = `${i}!`;
-      else sig = this.singleSig[i] ??= String(i);
+      sig = `${i}!`;
     }
+    const st = this.pathStats(sig, hops);
+    st.packets++;
+    if (dropped) st.dropped++;
+    if (ticks) for (let i = 1; i < ticks.length; i++) st.hopLatencyTicks[i - 1]! += ticks[i]! - ticks[i - 1]!;
+    if (flowId >= 0) this.flowPath(flowId, sig, hops, dropped).packets++;
+  }
+
+  private pathStats(sig: string, hops: number[]): PathStats {
     let st = this.paths.get(sig);
     if (!st) {
       st = { hops, packets: 0, dropped: 0, hopLatencyTicks: new Array<number>(Math.max(0, hops.length - 1)).fill(0) };
       this.paths.set(sig, st);
     }
-    st.packets++;
-    if (dropped) st.dropped++;
-    if (ticks) for (let i = 1; i < ticks.length; i++) st.hopLatencyTicks[i - 1]! += ticks[i]! - ticks[i - 1]!;
-    const flowId = this.flow[s]!;
-    if (flowId >= 0) {
-      let m = this.flowPaths.get(flowId);
-      if (!m) {
-        m = new Map();
-        this.flowPaths.set(flowId, m);
-      }
-      let fp = m.get(sig);
-      if (!fp) {
-        fp = { hops, dropped, packets: 0 };
-        m.set(sig, fp);
-      }
-      fp.packets++;
+    return st;
+  }
+
+  private flowPath(flowId: number, sig: string, hops: number[], dropped: boolean): FlowPath {
+    let m = this.flowPaths.get(flowId);
+    if (!m) {
+      m = new Map();
+      this.flowPaths.set(flowId, m);
     }
+    let fp = m.get(sig);
+    if (!fp) {
+      fp = { hops, dropped, packets: 0 };
+      m.set(sig, fp);
+    }
+    return fp;
   }
 
   private grow(): void {
@@ -220,6 +245,7 @@ export class PathTracker {
     this.lastHop = remap(this.lastHop, (n) => new Int32Array(n));
     this.flow = remap(this.flow, (n) => new Int32Array(n));
     this.dropped = remap(this.dropped, (n) => new Uint8Array(n));
+    this.multi = remap(this.multi, (n) => new Uint8Array(n));
     const g = new Array<string | undefined>(cap);
     const extra = new Map<number, { hops: number[]; ticks: number[] }>();
     const byHash = new IntTable(cap);
