@@ -7,8 +7,8 @@
 // paths found relative to a module (profiles, the package root) stay right; the version and
 // commit are compiled in (__WNVCAP_BUILD__), as dist/build-info.json is not beside it.
 //
-// The code cache holds what V8 compiled while the bundle ran `info` on a small capture (written
-// here by the simulator) and `--help`: start-up, yargs, the command table, the decoder.
+// The code cache holds what V8 compiled while the bundle ran `report` on a small capture (written
+// here by the simulator): start-up, yargs, the command table, the decoder, the analysis, winston.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -77,8 +77,8 @@ async function writeCodeCache(argv) {
   // The flags bin.js sets (V8 refuses a cache made under others).
   const code = `process.argv.splice(1, 0, ${JSON.stringify(BUNDLE)}); (await import(${JSON.stringify(flags)})).applyV8Flags();
 (await import(${JSON.stringify(loader)})).runBundle(${JSON.stringify(BUNDLE)}, { writeCache: true });`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`the bundle failed to run ${argv.join(' ')} (exit ${r.status})`);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the bundle failed to run ${argv.join(' ')} (exit ${r.status}): ${r.stderr}`);
 }
 
 /** A small NDIS capture from the simulator (dist/sim), for the cache run. */
@@ -95,7 +95,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bundleCli();
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-bundle-'));
   try {
-    await writeCodeCache(['info', await smallCapture(dir)]);
+    await writeCodeCache(['report', await smallCapture(dir), '--format', 'json', '-o', join(dir, 'report.json'), '-q']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,7 +16,19 @@ export interface LoggingOptions {
   color: boolean;
 }
 
-const load = createRequire(import.meta.url);
+/**
+ * winston and winston-transport, required on first use. In the bundle (scripts/bundle.mjs) the
+ * literal require() calls let esbuild include them, so they come from the code cache too; run
+ * from the modules (ESM, no require) they are loaded from node_modules.
+ */
+function load(name: 'winston' | 'winston-transport'): unknown {
+  if (typeof require === 'function') {
+    /* eslint-disable @typescript-eslint/no-require-imports -- literal calls, for the bundler */
+    return name === 'winston' ? require('winston') : require('winston-transport');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  }
+  return createRequire(import.meta.url)(name);
+}
 
 /** The stderr transport, its class made when winston is loaded. */
 interface StderrTransport extends TransportType {
