@@ -95,6 +95,9 @@ interface ProviderAcc {
   guid: Uint8Array;
   counts: Map<number, number>;
   total: number;
+  /** The GUID compared once: PktMon, NDIS-PacketCapture or neither. */
+  isPktmon: boolean;
+  isNdis: boolean;
 }
 
 export interface SummaryResult {
@@ -143,7 +146,7 @@ export class SummaryBuilder {
       if (!acc || !guidEquals(b, g, acc.guid)) {
         acc = this.providers.find((p) => guidEquals(b, g, p.guid));
         if (!acc) {
-          acc = { guid: b.slice(g, g + 16), counts: new Map(), total: 0 };
+          acc = { guid: b.slice(g, g + 16), counts: new Map(), total: 0, isPktmon: guidEquals(b, g, PKTMON), isNdis: guidEquals(b, g, NDIS_PACKET_CAPTURE) };
           this.providers.push(acc);
         }
         this.last = acc;
@@ -151,7 +154,7 @@ export class SummaryBuilder {
       const key = rec.eventId * 256 + rec.version;
       acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
       acc.total++;
-      if (guidEquals(b, g, PKTMON)) {
+      if (acc.isPktmon) {
         this.pktmonEvents++;
         const id = rec.eventId;
         if (id === PKTMON_EVENT.PACKET || id === PKTMON_EVENT.DROP) {
@@ -162,7 +165,7 @@ export class SummaryBuilder {
             this.pktComp.set(c, (this.pktComp.get(c) ?? 0) + 1);
           }
         } else if (id >= 20 && id <= 110) this.components.add(rec);
-      } else if (guidEquals(b, g, NDIS_PACKET_CAPTURE)) {
+      } else if (acc.isNdis) {
         const id = rec.eventId;
         if ((id === NDIS_EVENT.FRAGMENT || id === NDIS_EVENT.VMSWITCH_FRAGMENT) && rec.userLength >= 12) {
           this.ndisFragments++;
