@@ -6,7 +6,7 @@
 import { LINKTYPE } from '../util/link-type.js';
 import { decodeArp } from './arp.js';
 import { decodeDns, DNS_PORTS } from './dns.js';
-import { type Dissection, OVERLAY } from './dissection.js';
+import { type Dissection, HeaderEnd, OVERLAY } from './dissection.js';
 import { decodeEthernet, ETHERTYPE } from './ethernet.js';
 import { decodeGre } from './gre.js';
 import { decodeIcmp } from './icmp.js';
@@ -16,6 +16,9 @@ import { decodeIpv6 } from './ipv6.js';
 import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { decodeVxlan, VXLAN_HEADER_LEN, VXLAN_PORT } from './vxlan.js';
+
+/** Where the header just decoded ends; read right after each decoder returns (overlays recurse). */
+const at = new HeaderEnd();
 
 export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ICMPV6: 58 } as const;
 
@@ -27,9 +30,9 @@ export function dissect(d: Uint8Array, linkType: number, out: Dissection): Disse
     if (end < 1) out.status = 'truncated';
     else ip(d, 0, end, d[0]! >> 4 === 6 ? 6 : 4, out, 0);
   } else if (linkType === LINKTYPE.IEEE802_11) {
-    const r = decode80211(d, 0, end, out);
-    if (r.status !== 'ok') out.status = r.status;
-    else if (r.next >= 0) l3(d, r.next, end, out, 0);
+    const status = decode80211(d, 0, end, out, at);
+    if (status !== 'ok') out.status = status;
+    else if (at.next >= 0) l3(d, at.next, end, out, 0);
   } else {
     out.status = 'unsupported';
     out.note = `link type ${linkType}`;
@@ -38,12 +41,12 @@ export function dissect(d: Uint8Array, linkType: number, out: Dissection): Disse
 }
 
 function ethernet(d: Uint8Array, off: number, end: number, out: Dissection, depth: number): void {
-  const r = decodeEthernet(d, off, end, out);
-  if (r.status !== 'ok') {
-    out.status = r.status;
+  const status = decodeEthernet(d, off, end, out, at);
+  if (status !== 'ok') {
+    out.status = status;
     return;
   }
-  l3(d, r.next, end, out, depth);
+  l3(d, at.next, end, out, depth);
 }
 
 function l3(d: Uint8Array, off: number, end: number, out: Dissection, depth: number): void {
@@ -58,15 +61,15 @@ function l3(d: Uint8Array, off: number, end: number, out: Dissection, depth: num
 }
 
 function ip(d: Uint8Array, off: number, end: number, version: number, out: Dissection, depth: number): void {
-  const r = version === 4 ? decodeIpv4(d, off, end, out) : decodeIpv6(d, off, end, out);
-  if (r.status !== 'ok') {
-    out.status = r.status;
+  const status = version === 4 ? decodeIpv4(d, off, end, out, at) : decodeIpv6(d, off, end, out, at);
+  if (status !== 'ok') {
+    out.status = status;
     return;
   }
   out.ipOffset = off;
   if (out.fragmentOffset > 0) return; // later fragments carry no L4 header
-  const p = r.next;
-  const segEnd = Math.max(p, r.payloadEnd);
+  const p = at.next;
+  const segEnd = Math.max(p, at.payloadEnd);
   const capEnd = Math.min(end, segEnd);
   const proto = out.ipProtocol;
   if (proto === IP_PROTO.TCP) {

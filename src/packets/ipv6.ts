@@ -3,15 +3,15 @@
  * destination options (60), AH (51) are walked to the upper-layer protocol.
  *   | ver/TC/flow 4 | payload length 2 | next header | hop limit | src 16 | dst 16 |
  */
-import { formatIpv6Text, type DecodeStatus, type Dissection } from './dissection.js';
+import { formatIpv6Text, type DecodeStatus, type Dissection, type HeaderEnd } from './dissection.js';
 
 export function formatIpv6At(d: Uint8Array, off: number): string {
   return formatIpv6Text(d, off);
 }
 
-export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissection): { status: DecodeStatus; next: number; payloadEnd: number } {
-  if (end - off < 40) return { status: 'truncated', next: -1, payloadEnd: -1 };
-  if (d[off]! >> 4 !== 6) return { status: 'malformed', next: -1, payloadEnd: -1 };
+export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissection, at: HeaderEnd): DecodeStatus {
+  if (end - off < 40) return 'truncated';
+  if (d[off]! >> 4 !== 6) return 'malformed';
   const plen = (d[off + 4]! << 8) | d[off + 5]!;
   out.ipVersion = 6;
   out.srcIp4 = -1;
@@ -27,7 +27,7 @@ export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissect
   const payloadEnd = off + out.ipLength;
   for (let n = 0; n < 8; n++) {
     if (nh === 0 || nh === 43 || nh === 60 || nh === 51 || nh === 44) {
-      if (p + 8 > end) return { status: 'truncated', next: -1, payloadEnd: -1 };
+      if (p + 8 > end) return 'truncated';
       const next = d[p]!;
       if (nh === 44) {
         const fo = (d[p + 2]! << 8) | d[p + 3]!;
@@ -42,5 +42,7 @@ export function decodeIpv6(d: Uint8Array, off: number, end: number, out: Dissect
     break;
   }
   out.ipProtocol = nh;
-  return { status: 'ok', next: p, payloadEnd };
+  at.next = p;
+  at.payloadEnd = payloadEnd;
+  return 'ok';
 }
