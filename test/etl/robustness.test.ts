@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { memorySource } from '../../src/etl/byte-source.js';
+import { openFileSource } from '../../src/etl/file-source.js';
+import { convertEtlToPcapng } from '../../src/pcapng/etl-to-pcapng.js';
+import { memorySink } from '../../src/pcapng/file-sink.js';
 import { summarizeEtl } from '../../src/providers/capture-decoder.js';
 import { isAppError } from '../../src/util/errors.js';
 import { writeNdisScenario } from '../../src/sim/scenarios.js';
@@ -69,6 +75,22 @@ test('robustness: a cut synthetic file keeps every packet before the damage and 
   assert.ok(r.stats.packets > 200);
   assert.ok(r.summary.issues.counts['truncated']! >= 1);
   assert.match(r.summary.issues.samples.find((s) => s.kind === 'truncated')!.message, /file ends inside the buffer at offset \d+/);
+});
+
+test('robustness: a bad buffer header in the middle of an uncompressed file: the buffers before and after it are decoded, from memory and from a file (the reader leaves its direct way there)', async () => {
+  const clean = await convertBytes(synthetic);
+  const damaged = synthetic.slice();
+  const at = 8192 * Math.floor(synthetic.length / 8192 / 2);
+  new DataView(damaged.buffer).setUint32(at, 3, true); // a buffer size smaller than its header
+  const dir = mkdtempSync(join(tmpdir(), 'wnvcap-robust-'));
+  const file = join(dir, 'damaged.etl');
+  writeFileSync(file, damaged);
+  const fromFile = await convertEtlToPcapng(() => openFileSource(file), memorySink(), { application: 'wnvcap test' });
+  for (const r of [await convertBytes(damaged), fromFile]) {
+    const lost = clean.stats.packets - r.stats.packets;
+    assert.ok(lost > 0 && lost < 150, `one 8 kB buffer's packets lost, not more (${lost})`);
+    assert.match(r.summary.issues.samples.find((x) => x.kind === 'buffer-header')!.message, new RegExp(`at offset ${at}; resumed at offset ${at + 8192}`));
+  }
 });
 
 test('robustness: empty file, not an ETL, tiny file', async () => {
