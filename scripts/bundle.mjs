@@ -10,7 +10,8 @@
 // The code cache holds what V8 compiled while the bundle ran `report` on a small capture (written
 // here by the simulator): start-up, yargs, the command table, the decoder, the analysis, winston.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,7 +63,8 @@ export async function bundleCli(root = ROOT, outfile = BUNDLE) {
     // import() as require(): code run from a V8 code cache has no dynamic-import callback (Node 20).
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__wnvcap_import_meta_url', __WNVCAP_BUILD__: JSON.stringify(build) },
-    banner: { js: "const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    // A new id for every build: the code cache names the bundle it was made from (src/cli/bundle.ts).
+    banner: { js: `/* wnvcap-build ${randomUUID().replace(/-/g, '')} */\nconst __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
     plugins: [lazyStringWidth],
     legalComments: 'none',
     logLevel: 'warning',
@@ -91,7 +93,8 @@ async function smallCapture(dir) {
   return file;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Run as a script (realpaths: the checkout may be reached through a symlink or a junction).
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   await bundleCli();
   const dir = mkdtempSync(join(tmpdir(), 'wnvcap-bundle-'));
   try {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,11 +19,11 @@ const dir = mkdtempSync(join(tmpdir(), 'wnvcap-bundle-'));
 const preload = join(dir, 'start.mjs');
 writeFileSync(preload, "process.on('exit', () => process.stderr.write(`start: ${JSON.stringify(globalThis[Symbol.for('wnvcap.bundle-start')] ?? null)}\\n`));\n");
 
-function built(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', preload, join(REPO, 'dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd: REPO });
+function built(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['--import', preload, join(REPO, 'dist', 'cli', 'bin.js'), ...args], { encoding: 'utf8', cwd: REPO, env: { ...process.env, ...env } });
 }
-function sources(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'bin.ts'), ...args], { encoding: 'utf8', cwd: REPO });
+function sources(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'bin.ts'), ...args], { encoding: 'utf8', cwd: REPO, env: { ...process.env, ...env } });
 }
 function start(stderr: string): { file: string; cacheAccepted: boolean } | null {
   const line = stderr.split('\n').find((l) => l.startsWith('start: '));
@@ -34,6 +34,31 @@ function start(stderr: string): { file: string; cacheAccepted: boolean } | null 
 test('npm run build made the bundle and its code cache', () => {
   assert.ok(existsSync(BUNDLE), `${BUNDLE} missing: run npm run build`);
   assert.ok(existsSync(`${BUNDLE}.cache`), `${BUNDLE}.cache missing: run npm run build`);
+});
+
+test('a code cache is used only with the bundle of its own build: another bundle of the same length (another id) runs its own code, without the cache', () => {
+  const root = mkdtempSync(join(tmpdir(), 'wnvcap-stale-'));
+  for (const d of ['cli', 'bundle']) mkdirSync(join(root, d));
+  for (const f of ['bin.js', 'bundle.js', 'v8-flags.js']) copyFileSync(join(REPO, 'dist', 'cli', f), join(root, 'cli', f));
+  copyFileSync(`${BUNDLE}.cache`, join(root, 'bundle', 'wnvcap.cjs.cache'));
+  const text = readFileSync(BUNDLE, 'latin1');
+  const run = (): { status: number | null; stdout: string; stderr: string } =>
+    spawnSync(process.execPath, ['--import', preload, join(root, 'cli', 'bin.js'), '--version'], { encoding: 'utf8', cwd: REPO });
+  writeFileSync(join(root, 'bundle', 'wnvcap.cjs'), text, 'latin1');
+  const same = run();
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(start(same.stderr)?.cacheAccepted, true, 'the copy of this build takes its cache');
+  // Another build: another id and another version text, the same length as this build's bundle.
+  const id = /wnvcap-build ([0-9a-f]{32})/.exec(text)![1]!;
+  const version = same.stdout.trim().split(' ')[0]!;
+  const other = version.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
+  const changed = text.replace(id, id.split('').reverse().join('')).split(`"${version}"`).join(`"${other}"`);
+  assert.equal(changed.length, text.length);
+  writeFileSync(join(root, 'bundle', 'wnvcap.cjs'), changed, 'latin1');
+  const stale = run();
+  assert.equal(stale.status, 0, stale.stderr);
+  assert.equal(start(stale.stderr)?.cacheAccepted, false);
+  assert.equal(stale.stdout.split(' ')[0], other, 'the new bundle\'s code ran, not the cached one');
 });
 
 test('the bundle has no dynamic import(): code run from a V8 code cache has no callback for it (Node 20), so esbuild turns each into require()', () => {
@@ -55,9 +80,11 @@ test('the built CLI starts from the bundle and V8 takes its code cache; the sour
 test('the bundle and the sources print the same: help, a command\'s help, a usage error, info of a fixture, the profiles', () => {
   const fixture = join(FIXTURES, 'pktmon-win11-26200-mdns-triton.etl');
   const cases = [['--help'], ['decode', '--help'], ['decode', 'x.etl', '-o', '-'], ['info', fixture, '--json'], ['info', fixture], ['profiles', 'list'], ['nonsense']];
-  for (const args of cases) {
-    const b = built(args);
-    const s = sources(args);
+  // A German locale too: yargs' own words must not depend on where yargs is loaded from.
+  const runs = [...cases.map((args) => [args, {}] as const), [['--help'], { LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' }] as const, [['nonsense'], { LANG: 'de_DE.UTF-8' }] as const];
+  for (const [args, env] of runs) {
+    const b = built([...args], env);
+    const s = sources([...args], env);
     assert.equal(b.status, s.status, `exit code of ${args.join(' ')}`);
     assert.equal(b.stdout, s.stdout, `stdout of ${args.join(' ')}`);
     assert.equal(b.stderr.split('\n').filter((l) => !l.startsWith('start: ')).join('\n'), s.stderr, `stderr of ${args.join(' ')}`);

@@ -106,7 +106,9 @@ export class FlowTable {
   private readonly recentA = new Float64Array(RECENT);
   private readonly recentB = new Float64Array(RECENT);
   private readonly recentPorts = new Float64Array(RECENT);
-  private readonly recentPv = new Float64Array(RECENT);
+  private readonly recentProto = new Float64Array(RECENT);
+  /** Any number a snapshot gives (not only 24-bit VNIs/VSIDs), compared exactly. */
+  private readonly recentVni = new Float64Array(RECENT);
 
   /** Adds one dissected IP packet. Returns the flow (or undefined for non-IP frames). */
   /**
@@ -129,11 +131,10 @@ export class FlowTable {
       const a = forward ? d.srcIp4 : d.dstIp4;
       const b = forward ? d.dstIp4 : d.srcIp4;
       const ports = forward ? sp * 65536 + dp : dp * 65536 + sp;
-      const pv = d.ipProtocol * 0x4000000 + vni + 1;
       // The recent flows first: a packet of one of them needs no key text.
-      slot = (Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b) ^ pv, 0xc2b2ae35) >>> 24) & (RECENT - 1);
+      slot = (Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b) ^ d.ipProtocol ^ vni, 0xc2b2ae35) >>> 24) & (RECENT - 1);
       const r = this.recent[slot];
-      if (r && this.recentA[slot] === a && this.recentB[slot] === b && this.recentPorts[slot] === ports && this.recentPv[slot] === pv) f = r;
+      if (r && this.recentA[slot] === a && this.recentB[slot] === b && this.recentPorts[slot] === ports && this.recentProto[slot] === d.ipProtocol && this.recentVni[slot] === vni) f = r;
       // IPv4: a short flat string of UTF-16 code units hashes fast (no number-to-text).
       else {
         const v = vni + 1;
@@ -161,7 +162,8 @@ export class FlowTable {
       this.recentA[slot] = forward ? d.srcIp4 : d.dstIp4;
       this.recentB[slot] = forward ? d.dstIp4 : d.srcIp4;
       this.recentPorts[slot] = forward ? sp * 65536 + dp : dp * 65536 + sp;
-      this.recentPv[slot] = d.ipProtocol * 0x4000000 + vni + 1;
+      this.recentProto[slot] = d.ipProtocol;
+      this.recentVni[slot] = vni;
     }
     const aToB = forward; // the packet's source is end a
     f.packets++;

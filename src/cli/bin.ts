@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `wnvcap` command. Built (`npm run build`), it runs the bundle with its code cache
- * (bundle.ts); from the sources (tsx) or without a bundle, it loads the modules (entry.ts).
+ * (bundle.ts); from the sources (tsx) or without a bundle, it loads the modules (entry.ts). A
+ * bundle is preferred whenever it is there: after a bare `tsc`, run `npm run build` (it makes both).
  */
 import { fileURLToPath } from 'node:url';
 import { runBundle } from './bundle.js';

@@ -2,8 +2,13 @@
  * Starts the CLI from its bundle (dist/bundle/wnvcap.cjs, made by `npm run build`) with the V8
  * code cache written beside it, so that start-up does not compile wnvcap and its packages again
  * (issue 13: start-up). Node 20 has no module compile cache; this is what Node's single
- * executables do with useCodeCache. A cache made by another Node or V8 is rejected by V8 and the
- * bundle is compiled as usual: slower, never wrong.
+ * executables do with useCodeCache.
+ *
+ * V8 checks a cache against its own version, its flags and the source's length only: a cache of
+ * another bundle of the same length would run that bundle's code. So each build gives its bundle a
+ * new id (first line, scripts/bundle.mjs) and the cache file starts with the id of the bundle it was
+ * made from; a cache of another build, or one V8 refuses, is not used, and the bundle is compiled
+ * as usual: slower, never wrong.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -38,19 +43,28 @@ export function runBundle(file: string, o: { writeCache?: boolean } = {}): boole
     return false;
   }
   const cacheFile = `${file}.cache`;
+  const id = BUILD_ID.exec(source.slice(0, 128))?.[1];
   let cachedData: Buffer | undefined;
-  if (!o.writeCache) {
-    try {
-      cachedData = readFileSync(cacheFile);
-    } catch {
-      cachedData = undefined;
-    }
-  }
+  if (!o.writeCache && id) cachedData = cacheOf(cacheFile, id);
   const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
   (globalThis as Record<symbol, BundleStart>)[START] = { file, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
-  if (o.writeCache) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+  if (o.writeCache && id) process.once('exit', () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${id}\n`, 'latin1'), script.createCachedData()])));
   const module = { exports: {} };
   const run = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
   run(module.exports, createRequire(file), module, file, dirname(file));
   return true;
+}
+
+/** The bundle's build id, on its first line (the shebang, if any, is blanked before). */
+const BUILD_ID = /^\s*\/\* wnvcap-build ([0-9a-f]{32}) \*\//;
+
+/** The V8 data of `file` when it starts with `id` (the bundle's), else undefined. */
+function cacheOf(file: string, id: string): Buffer | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  return bytes.subarray(0, id.length + 1).toString('latin1') === `${id}\n` ? bytes.subarray(id.length + 1) : undefined;
 }

@@ -30,6 +30,9 @@ export async function main(argv: readonly string[], base: MainContext): Promise<
   let parseError: string | undefined;
   const y = yargs([...argv])
     .scriptName('wnvcap')
+    // wnvcap speaks English; yargs' own words (Options, Unknown argument) too, whatever LANG says,
+    // and the same from the bundle, where yargs cannot find its translations.
+    .locale('en')
     .usage('wnvcap <command> [options]\n\nCompartment-aware packet capture and ETL decoding for Windows container and Hyper-V hosts.')
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'debug logging on stderr' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'warnings and errors only' })

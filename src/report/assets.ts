@@ -12,16 +12,10 @@ let cached: HtmlAssets | undefined;
 
 export function loadHtmlAssets(): HtmlAssets {
   if (cached) return cached;
-  const tryRead = (u: URL): string | undefined => {
-    try {
-      return readFileSync(u, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  // Inside the single executable the library is an embedded asset.
-  let js = readTextAsset('uplot/uPlot.iife.min.js') ?? tryRead(new URL('./assets/uPlot.iife.min.js', import.meta.url));
-  let css = readTextAsset('uplot/uPlot.min.css') ?? tryRead(new URL('./assets/uPlot.min.css', import.meta.url));
+  // Inside the single executable the library is an embedded asset; else the build's copy, found
+  // from the package root (the same from dist/report and from the bundle in dist/bundle).
+  let js = readTextAsset('uplot/uPlot.iife.min.js') ?? readTextAsset('dist/report/assets/uPlot.iife.min.js');
+  let css = readTextAsset('uplot/uPlot.min.css') ?? readTextAsset('dist/report/assets/uPlot.min.css');
   if (js === undefined || css === undefined) {
     const req = createRequire(import.meta.url);
     js = readFileSync(req.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');

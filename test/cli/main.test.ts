@@ -79,3 +79,20 @@ test('cli: an output path that cannot be written is a clear error (exit 2), not 
     assert.ok(!r.err.includes('    at '), 'no stack trace');
   }
 });
+
+test('cli: yargs speaks English whatever the locale (LANG=de_DE), as wnvcap does, from the modules and the bundle alike', async () => {
+  const saved = { LANG: process.env['LANG'], LC_ALL: process.env['LC_ALL'] };
+  process.env['LANG'] = 'de_DE.UTF-8';
+  process.env['LC_ALL'] = 'de_DE.UTF-8';
+  try {
+    const r = await run(['decode', 'x.etl']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /Missing required argument: output/);
+    assert.match(r.err, /Options:/);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+});
