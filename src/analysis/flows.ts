@@ -127,10 +127,11 @@ export class FlowTable {
     let key: string | undefined;
     let f: Flow | undefined;
     let slot = -1;
+    // IPv4 ends as numbers: a (the lower end), b, and both ports in one.
+    const a = forward ? d.srcIp4 : d.dstIp4;
+    const b = forward ? d.dstIp4 : d.srcIp4;
+    const ports = forward ? sp * 65536 + dp : dp * 65536 + sp;
     if (d.srcIp4 >= 0) {
-      const a = forward ? d.srcIp4 : d.dstIp4;
-      const b = forward ? d.dstIp4 : d.srcIp4;
-      const ports = forward ? sp * 65536 + dp : dp * 65536 + sp;
       // The recent flows first: a packet of one of them needs no key text.
       slot = (Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b) ^ d.ipProtocol ^ vni, 0xc2b2ae35) >>> 24) & (RECENT - 1);
       const r = this.recent[slot];
@@ -159,9 +160,9 @@ export class FlowTable {
     }
     if (slot >= 0 && key !== undefined) {
       this.recent[slot] = f;
-      this.recentA[slot] = forward ? d.srcIp4 : d.dstIp4;
-      this.recentB[slot] = forward ? d.dstIp4 : d.srcIp4;
-      this.recentPorts[slot] = forward ? sp * 65536 + dp : dp * 65536 + sp;
+      this.recentA[slot] = a;
+      this.recentB[slot] = b;
+      this.recentPorts[slot] = ports;
       this.recentProto[slot] = d.ipProtocol;
       this.recentVni[slot] = vni;
     }

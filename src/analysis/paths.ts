@@ -41,8 +41,9 @@ function packetHash(data: Uint8Array, start: number, ipVersion: number): number 
     h ^= w;
     h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
   }
+  // The bytes after the last whole word (a packet cut short): the same bytes skipped one by one.
   const ttl = start + (ipVersion === 4 ? 8 : 7);
-  const ck = ipVersion === 4 ? start + 10 : -1;
+  const ck = ipVersion === 4 ? start + 10 : -2; // IPv6 has no checksum (-2: matches no byte)
   for (; i < end; i++) {
     if (i === ttl || i === ck || i === ck + 1) continue;
     c = (Math.imul(c, 31) + data[i]!) | 0;

@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { constants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 
 export interface BundleStart {
   file: string;
@@ -24,7 +24,7 @@ export interface BundleStart {
 // A global, not a module variable: the bundle holds its own copy of this module.
 const START = Symbol.for('wnvcap.bundle-start');
 
-/** How this process started (`wnvcap doctor` says it); undefined when it runs from the modules. */
+/** How this process started (the interop tests read it); undefined when it runs from the modules. */
 export function bundleStart(): BundleStart | undefined {
   return (globalThis as Record<symbol, BundleStart | undefined>)[START];
 }
@@ -38,7 +38,7 @@ export function runBundle(file: string, o: { writeCache?: boolean } = {}): boole
   let source: string;
   try {
     // esbuild writes ASCII only (charset ascii): latin1 is the cheapest exact decoding.
-    source = readFileSync(file, 'latin1').replace(/^#!.*/, '');
+    source = readFileSync(file, 'latin1');
   } catch {
     return false;
   }
@@ -46,7 +46,8 @@ export function runBundle(file: string, o: { writeCache?: boolean } = {}): boole
   const id = BUILD_ID.exec(source.slice(0, 128))?.[1];
   let cachedData: Buffer | undefined;
   if (!o.writeCache && id) cachedData = cacheOf(cacheFile, id);
-  const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}), importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  // No importModuleDynamically: code from a code cache cannot use it (Node 20), so the bundle has no import() (scripts/bundle.mjs).
+  const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
   (globalThis as Record<symbol, BundleStart>)[START] = { file, cacheAccepted: cachedData !== undefined && !script.cachedDataRejected };
   if (o.writeCache && id) process.once('exit', () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(`${id}\n`, 'latin1'), script.createCachedData()])));
   const module = { exports: {} };
@@ -55,8 +56,8 @@ export function runBundle(file: string, o: { writeCache?: boolean } = {}): boole
   return true;
 }
 
-/** The bundle's build id, on its first line (the shebang, if any, is blanked before). */
-const BUILD_ID = /^\s*\/\* wnvcap-build ([0-9a-f]{32}) \*\//;
+/** The bundle's build id, on its first line (scripts/bundle.mjs). */
+const BUILD_ID = /^\/\* wnvcap-build ([0-9a-f]{32}) \*\//;
 
 /** The V8 data of `file` when it starts with `id` (the bundle's), else undefined. */
 function cacheOf(file: string, id: string): Buffer | undefined {

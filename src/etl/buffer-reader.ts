@@ -50,6 +50,11 @@ const WINDOW_SIZE = 4 * 1024 * 1024;
 /** Buffers read ahead in the direct way (directBuffer): 4 MB of 1 MB buffers, one read each. */
 const DIRECT_AHEAD = 4;
 
+/** Where an uncompressed buffer's records end: its FilledBytes, or SavedOffset when that is 0. */
+function recordsEnd(filled: number, saved: number): number {
+  return filled !== 0 ? filled : saved;
+}
+
 class BufferPool {
   private readonly free = new Map<number, Uint8Array[]>();
   get(size: number): Uint8Array {
@@ -234,8 +239,7 @@ export class EtlBufferReader {
       } else {
         data = this.pool.get(present);
         data.set(this.win.subarray(o, o + present), 0);
-        const recordsEnd = filled !== 0 ? filled : saved;
-        end = Math.min(recordsEnd, diskSize, present);
+        end = Math.min(recordsEnd(filled, saved), diskSize, present);
         this.stats.expandedBytes += present;
       }
       return this.deliver(pos, diskSize, data, end, cpu, flags, type, compressed, truncated);
@@ -284,11 +288,8 @@ export class EtlBufferReader {
       this.pool.put(a.buf);
       return this.stopDirect();
     }
-    const saved = v.getUint32(4, true);
-    const filled = v.getUint32(0x30, true);
-    const recordsEnd = filled !== 0 ? filled : saved;
     this.stats.expandedBytes += size;
-    return this.deliver(pos, size, a.buf, Math.min(recordsEnd, size), v.getUint16(0x28, true) & 0x07ff, flags, v.getUint16(0x36, true), false, false);
+    return this.deliver(pos, size, a.buf, Math.min(recordsEnd(v.getUint32(0x30, true), v.getUint32(4, true)), size), v.getUint16(0x28, true) & 0x07ff, flags, v.getUint16(0x36, true), false, false);
   }
 
   /** Keeps DIRECT_AHEAD reads in flight, the first at `from` when none is. */
