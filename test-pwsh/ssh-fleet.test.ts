@@ -82,13 +82,16 @@ test('fleet capture over SSH, one controller: four host types captured and fetch
     const computers = ['ch2022', 'aks1', 'old2016', 'slow', 'locked', 'busy', 'full', 'dies', fleet.noSshd.address];
     // While it runs: kill 'dies' once its copy is arriving; count the controller PowerShells.
     let killedAt = -1;
-    const controllers = new Set<number>();
+    /** Session id of each controller PowerShell -> the command line it was first seen with. */
+    const controllers = new Map<number, string>();
     const secret = `pw-${Math.random().toString(36).slice(2)}`;
     const leaks: string[] = [];
     const watch = setInterval(() => {
       for (const p of processTree(process.pid)) {
         const line = cmdline(p.pid);
-        if (line.includes('@@wnvcap')) controllers.add(p.sid); // the controller's request loop (controller-shell.ts)
+        // The controller's request loop (controller-shell.ts). Not `setsid` itself, before its
+        // setsid() call: that moment has the command line and still this process's session.
+        if (line.includes('@@wnvcap') && !/^\S*setsid\s/.test(line) && !controllers.has(p.sid)) controllers.set(p.sid, line.slice(0, 80));
         if (line.includes(secret)) leaks.push(`local ${p.pid}: ${line}`);
       }
       for (const h of fleet.hosts) for (const pid of fleet.remotePids(h.name)) {
@@ -149,7 +152,7 @@ test('fleet capture over SSH, one controller: four host types captured and fetch
     const onHosts = walk(remoteDir).filter((f) => f.endsWith('capture.etl'));
     assert.deepEqual(onHosts.map((f) => statSync(f).size), [statSync(big).size], 'every verified copy was removed from its host; the dead host keeps its capture');
     assert.deepEqual(await remoteSessionsGone(fleet, fleet.hosts.map((h) => h.name)), [], 'no host keeps a PowerShell session');
-    assert.equal(controllers.size, 1, `one controller PowerShell for the whole fleet (sessions seen: ${[...controllers].join(', ')})`);
+    assert.equal(controllers.size, 1, `one controller PowerShell for the whole fleet (sessions seen: ${[...controllers].map(([sid, l]) => `${sid}: ${l}`).join('; ')}; stderr: ${stderr.slice(-2000)})`);
     assert.deepEqual(leaks, [], 'the password is on no command line and in no remote environment');
     for (const f of walk(out)) assert.ok(!readFileSync(f).includes(secret), `not in ${f}`);
     assert.ok(!stdout.includes(secret) && !stderr.includes(secret));
