@@ -117,7 +117,7 @@ export async function readOrdered(
       n++;
     });
     reportWalk(opts, buf, problem, counters);
-    merger.push(buf, offsets.slice(0, n), ticks.slice(0, n), n, follow ? Date.now() : 0);
+    merger.pushCopy(buf, offsets, ticks, n, follow ? Date.now() : 0);
     if (follow) merger.releaseArrivedBefore(Date.now() - follow.latencyMs);
     opts.onProgress?.(reader.position, reader.fileSize);
     if (opts.afterBuffer) await opts.afterBuffer();

@@ -22,8 +22,12 @@ export interface MergeRun {
   arrived: number;
 }
 
+/** Run arrays kept for reuse (copy()): more than the runs a 48 MB budget holds at once. */
+const SPARE_RUNS = 128;
+
 export class EventMerger {
   private readonly heap: MergeRun[] = [];
+  private readonly spare: Array<{ offsets: Int32Array; ticks: Float64Array }> = [];
   private heldBytes = 0;
   private lastTicks = -Infinity;
   private seq = 0;
@@ -58,6 +62,25 @@ export class EventMerger {
     this.heldBytes += buf.data.length;
     if (this.heldBytes > this.maxHeldBytes) this.maxHeldBytes = this.heldBytes;
     while (this.heldBytes > this.budgetBytes && this.heap.length > 0) this.popOne();
+  }
+
+  /**
+   * push() of a copy of the first `count` offsets and ticks, in arrays the merger reuses once
+   * their run is done (one allocation per buffer would be garbage the size of the file's index).
+   */
+  pushCopy(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0): void {
+    if (count === 0) {
+      this.push(buf, offsets, ticks, 0, arrived);
+      return;
+    }
+    let r = this.spare.pop();
+    if (!r || r.offsets.length < count) {
+      const cap = Math.max(count, 1024);
+      r = { offsets: new Int32Array(cap), ticks: new Float64Array(cap) };
+    }
+    r.offsets.set(offsets.subarray(0, count));
+    r.ticks.set(ticks.subarray(0, count));
+    this.push(buf, r.offsets, r.ticks, count, arrived);
   }
 
   /** Releases every remaining event in order. */
@@ -103,6 +126,7 @@ export class EventMerger {
         this.siftDown(0);
       }
       this.heldBytes -= run.buf.data.length;
+      if (this.spare.length < SPARE_RUNS) this.spare.push({ offsets: run.offsets, ticks: run.ticks });
       this.release(run.buf);
     } else {
       this.siftDown(0);
