@@ -20,6 +20,8 @@ import { writeBuildInfo } from './build-info.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE = join(ROOT, 'dist', 'bundle', 'wnvcap.cjs');
+/** The decode thread's script (src/providers/decode-thread.ts looks for it beside the bundle). */
+export const WORKER_BUNDLE = join(ROOT, 'dist', 'bundle', 'decode-worker.cjs');
 
 /**
  * string-width (yargs, cliui, wrap-ansi) makes an Intl.Segmenter when it is loaded: ICU's break
@@ -66,6 +68,20 @@ export async function bundleCli(root = ROOT, outfile = BUNDLE) {
     // A new id for every build: the code cache names the bundle it was made from (src/cli/bundle.ts).
     banner: { js: `/* wnvcap-build ${randomUUID().replace(/-/g, '')} */\nconst __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
     plugins: [lazyStringWidth],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  // The decode thread runs its own small bundle (the ETL side only), without a code cache.
+  await esbuild.build({
+    entryPoints: [join(root, 'src', 'providers', 'decode-worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    charset: 'ascii',
+    outfile: join(dirname(outfile), 'decode-worker.cjs'),
+    define: { 'import.meta.url': '__wnvcap_import_meta_url' },
+    banner: { js: `const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
     legalComments: 'none',
     logLevel: 'warning',
   });

@@ -7,10 +7,9 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotLabels, TargetLabels } from '../analysis/labels.js';
 import { AnalysisConsumer } from '../analysis/run-analysis.js';
-import { openFileSource } from '../etl/file-source.js';
 import { PcapngConsumer } from '../pcapng/etl-to-pcapng.js';
 import { openFileSink } from '../pcapng/file-sink.js';
-import { decodeCapture } from '../providers/decode-capture.js';
+import { decodeCaptureFile } from '../providers/decode-thread.js';
 import { loadHtmlAssets } from '../report/assets.js';
 import { renderHtml } from '../report/html.js';
 import { renderText } from '../report/text.js';
@@ -56,14 +55,13 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
     const labels = topo ? new SnapshotLabels(topo) : undefined;
     const pcapng = new PcapngConsumer(sink, o.application, labels);
     const analysis = new AnalysisConsumer(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
-    let fileOpens = 0;
     // The target's labels read the attribution the whole capture's labels made: its consumer comes after theirs.
     const only = o.only && labels ? new TargetLabels(labels, o.only.target) : undefined;
     const targetSink = only ? await openFileSink(join(runDir, 'target.pcapng')) : undefined;
     if (targetSink) opened.push(targetSink);
     const targetPcapng = only && targetSink ? new PcapngConsumer(targetSink, o.application, only) : undefined;
     if (o.only && !topo) warnings.push(`no snapshot: the packets of ${o.only.target.label} cannot be told apart`);
-    const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis, ...(targetPcapng ? [targetPcapng] : [])]);
+    const decoded = await decodeCaptureFile(etl, [pcapng, analysis, ...(targetPcapng ? [targetPcapng] : [])]);
     await pcapng.finish();
     await sink.close();
     if (targetPcapng && o.only) {
@@ -78,7 +76,7 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
     await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
     await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     Object.assign(files, { report: 'report.txt', html: 'report.html', json: 'report.json' });
-    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens }, warnings };
+    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens: decoded.fileOpens }, warnings };
   } catch (e) {
     for (const s of opened) await s.close().catch(() => undefined);
     return { haveEtl: true, files, warnings: [...warnings, `decoding the capture failed: ${(e as Error).message}`] };

@@ -72,3 +72,43 @@ const APP_ERROR_NAMES = new Set(['UsageError', 'InputError', 'RemoteError', 'Can
 export function isAppError(e: unknown): e is AppError {
   return e instanceof Error && APP_ERROR_NAMES.has(e.name) && 'exitCode' in e;
 }
+
+/** An error as it crosses to another thread (a structured clone keeps no class). */
+export interface WireError {
+  name: string;
+  message: string;
+  hint?: string;
+  offset?: number;
+  code?: string;
+  stack?: string;
+}
+
+export function errorToWire(e: unknown): WireError {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  const w: WireError = { name: e.name, message: e.message };
+  if (e.stack) w.stack = e.stack;
+  if (e instanceof AppError && e.hint !== undefined) w.hint = e.hint;
+  if (e instanceof InputError && e.offset !== undefined) w.offset = e.offset;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') w.code = code;
+  return w;
+}
+
+/** The error errorToWire described, of the same class where it is one of ours. */
+export function errorFromWire(w: WireError): Error {
+  const o = w.hint === undefined ? {} : { hint: w.hint };
+  let e: Error;
+  switch (w.name) {
+    case 'UsageError': e = new UsageError(w.message, o); break;
+    case 'InputError': e = new InputError(w.message, o); break; // the message already names the offset
+    case 'RemoteError': e = new RemoteError(w.message, o); break;
+    case 'CancelledError': e = new CancelledError(w.message, o); break;
+    default:
+      e = new Error(w.message);
+      e.name = w.name;
+  }
+  if (w.offset !== undefined) Object.defineProperty(e, 'offset', { value: w.offset });
+  if (w.code !== undefined) (e as NodeJS.ErrnoException).code = w.code;
+  if (w.stack !== undefined) e.stack = w.stack;
+  return e;
+}
