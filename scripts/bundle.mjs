@@ -20,8 +20,8 @@ import { writeBuildInfo } from './build-info.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE = join(ROOT, 'dist', 'bundle', 'wnvcap.cjs');
-/** The decode thread's script (src/providers/decode-thread.ts looks for it beside the bundle). */
-export const WORKER_BUNDLE = join(ROOT, 'dist', 'bundle', 'decode-worker.cjs');
+/** The analysis thread's script (src/analysis/analysis-thread.ts looks for it beside the bundle). */
+export const WORKER_BUNDLE = join(ROOT, 'dist', 'bundle', 'analysis-worker.cjs');
 
 /**
  * string-width (yargs, cliui, wrap-ansi) makes an Intl.Segmenter when it is loaded: ICU's break
@@ -71,15 +71,15 @@ export async function bundleCli(root = ROOT, outfile = BUNDLE) {
     legalComments: 'none',
     logLevel: 'warning',
   });
-  // The decode thread runs its own small bundle (the ETL side only), without a code cache.
+  // The analysis thread runs its own bundle (the analysis and what it reads), without a code cache.
   await esbuild.build({
-    entryPoints: [join(root, 'src', 'providers', 'decode-worker.ts')],
+    entryPoints: [join(root, 'src', 'analysis', 'analysis-worker.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     charset: 'ascii',
-    outfile: join(dirname(outfile), 'decode-worker.cjs'),
+    outfile: join(dirname(outfile), 'analysis-worker.cjs'),
     define: { 'import.meta.url': '__wnvcap_import_meta_url' },
     banner: { js: `const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
     legalComments: 'none',

@@ -91,15 +91,15 @@ test('the bundle and the sources print the same: help, a command\'s help, a usag
   }
 });
 
-test('the bundle decodes on a second thread (dist/bundle/decode-worker.cjs) to the same report as on one', () => {
-  assert.ok(existsSync(join(REPO, 'dist', 'bundle', 'decode-worker.cjs')), 'npm run build writes the decode thread\'s bundle');
+test('the bundle analyses on a second thread (dist/bundle/analysis-worker.cjs) to the same report as on one', () => {
+  assert.ok(existsSync(join(REPO, 'dist', 'bundle', 'analysis-worker.cjs')), 'npm run build writes the analysis thread\'s bundle');
   // A PktMon file: the one-pass attempt restarts into two passes, on the thread too.
   const fixture = join(FIXTURES, 'pktmon-win11-26100-wifi-eth-drops-dookisan.etl');
   const outs = ['1', '2'].map((n) => {
     const out = join(dir, `threads-${n}.json`);
     const b = built(['report', fixture, '--format', 'json', '-o', out, '--threads', n]);
     assert.equal(b.status, 0, b.stderr);
-    assert.doesNotMatch(b.stderr, /no decode thread/);
+    assert.doesNotMatch(b.stderr, /no analysis thread/);
     assert.equal(start(b.stderr)?.cacheAccepted, true);
     return readFileSync(out, 'utf8');
   });

@@ -5,7 +5,6 @@
 import type { ByteSource } from '../etl/byte-source.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
 import { decodeCapture, type CaptureConsumer, type DecodeCaptureOptions, type DecodeCaptureResult, type DecodeStart } from '../providers/decode-capture.js';
-import { decodeCaptureFile, type FileDecodeOptions } from '../providers/decode-thread.js';
 import type { PacketRecord } from '../providers/packet-record.js';
 import type { Topology } from '../topology/topology.js';
 import { Analyzer, type AnalyzerOptions } from './analyzer.js';
@@ -38,11 +37,4 @@ export class AnalysisConsumer implements CaptureConsumer {
 export async function analyzeCapture(openSource: () => Promise<ByteSource>, topo: Topology | undefined, o: AnalyzerOptions & DecodeCaptureOptions): Promise<ReportData> {
   const analysis = new AnalysisConsumer(topo, o);
   return analysis.report(await decodeCapture(openSource, [analysis], o));
-}
-
-/** analyzeCapture of a file, its decode on a second thread when that pays (decode-thread.ts). */
-export async function analyzeCaptureFile(path: string, topo: Topology | undefined, o: AnalyzerOptions & FileDecodeOptions): Promise<{ report: ReportData; threaded: boolean }> {
-  const analysis = new AnalysisConsumer(topo, o);
-  const r = await decodeCaptureFile(path, [analysis], o);
-  return { report: analysis.report(r), threaded: r.threaded };
 }

@@ -1,8 +1,8 @@
 /**
- * Packets across a thread boundary (decode-thread.ts): the decode thread writes each PacketRecord,
- * its frame bytes and the interfaces it creates into a batch (one transferable ArrayBuffer and a
- * short list of the rare object values); the main thread reads them back into one reused
- * PacketRecord, field for field. Every PacketRecord field is carried (test/providers/
+ * Packets across a thread boundary (analysis/analysis-thread.ts): the decoding thread writes each
+ * PacketRecord, its frame bytes and the interfaces it creates into a batch (one transferable
+ * ArrayBuffer and a short list of the rare object values); the other thread reads them back into
+ * one reused PacketRecord, field for field. Every PacketRecord field is carried (test/providers/
  * packet-batch.test.ts fails when a new field is not).
  */
 import type { CaptureInterface } from './interfaces.js';

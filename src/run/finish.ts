@@ -6,10 +6,11 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotLabels, TargetLabels } from '../analysis/labels.js';
-import { AnalysisConsumer } from '../analysis/run-analysis.js';
+import { openAnalysis } from '../analysis/analysis-thread.js';
+import { openFileSource } from '../etl/file-source.js';
 import { PcapngConsumer } from '../pcapng/etl-to-pcapng.js';
 import { openFileSink } from '../pcapng/file-sink.js';
-import { decodeCaptureFile } from '../providers/decode-thread.js';
+import { decodeCapture } from '../providers/decode-capture.js';
 import { loadHtmlAssets } from '../report/assets.js';
 import { renderHtml } from '../report/html.js';
 import { renderText } from '../report/text.js';
@@ -17,7 +18,6 @@ import { loadTopology } from '../topology/snapshot-file.js';
 import type { Topology } from '../topology/topology.js';
 import type { RunFolderFinished } from '../capture/lifecycle.js';
 import type { CaptureFilters } from '../util/filters.js';
-import type { ChunkSink } from '../pcapng/file-sink.js';
 import type { Target } from '../topology/target.js';
 
 export interface FinishOptions {
@@ -47,21 +47,24 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
   if (size === 0) return { haveEtl: false, files: {}, warnings: [] };
   const files: Record<string, string> = { etl: 'capture.etl' };
   const warnings: string[] = [];
-  const opened: ChunkSink[] = []; // closed on a failure too: no handle left open (on Windows, no file left locked)
+  // Closed on a failure too: no handle left open (on Windows, no file left locked), no thread left running.
+  const opened: Array<{ close(): Promise<void> }> = [];
   try {
     const sink = await openFileSink(join(runDir, 'capture.pcapng'));
     opened.push(sink);
     const topo = await topologyOf(runDir, warnings);
     const labels = topo ? new SnapshotLabels(topo) : undefined;
     const pcapng = new PcapngConsumer(sink, o.application, labels);
-    const analysis = new AnalysisConsumer(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) });
+    const analysis = openAnalysis(topo, { application: o.application, ...(o.filters ? { filters: o.filters } : {}) }, { thread: 'auto', captureBytes: size });
+    opened.push(analysis);
+    let fileOpens = 0;
     // The target's labels read the attribution the whole capture's labels made: its consumer comes after theirs.
     const only = o.only && labels ? new TargetLabels(labels, o.only.target) : undefined;
     const targetSink = only ? await openFileSink(join(runDir, 'target.pcapng')) : undefined;
     if (targetSink) opened.push(targetSink);
     const targetPcapng = only && targetSink ? new PcapngConsumer(targetSink, o.application, only) : undefined;
     if (o.only && !topo) warnings.push(`no snapshot: the packets of ${o.only.target.label} cannot be told apart`);
-    const decoded = await decodeCaptureFile(etl, [pcapng, analysis, ...(targetPcapng ? [targetPcapng] : [])]);
+    const decoded = await decodeCapture(() => { fileOpens++; return openFileSource(etl); }, [pcapng, analysis, ...(targetPcapng ? [targetPcapng] : [])]);
     await pcapng.finish();
     await sink.close();
     if (targetPcapng && o.only) {
@@ -71,12 +74,13 @@ export async function finishRunFolder(runDir: string, o: FinishOptions): Promise
       files['target'] = 'target.pcapng';
     }
     files['pcapng'] = 'capture.pcapng';
-    const report = analysis.report(decoded);
+    const report = await analysis.report(decoded);
+    await analysis.close();
     await writeFile(join(runDir, 'report.txt'), renderText(report, { color: false, top: 20 }));
     await writeFile(join(runDir, 'report.html'), renderHtml(report, loadHtmlAssets()));
     await writeFile(join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     Object.assign(files, { report: 'report.txt', html: 'report.html', json: 'report.json' });
-    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens: decoded.fileOpens }, warnings };
+    return { haveEtl: true, files, packets: decoded.stats.packets, decode: { passes: decoded.passes, fileOpens }, warnings };
   } catch (e) {
     for (const s of opened) await s.close().catch(() => undefined);
     return { haveEtl: true, files, warnings: [...warnings, `decoding the capture failed: ${(e as Error).message}`] };

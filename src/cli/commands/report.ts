@@ -34,7 +34,7 @@ export default defineCommand({
     .option('compartment', { type: 'number', describe: '<id>: flows, drops and paths of this compartment only' })
     .option('top', { type: 'number', default: 20, describe: '<n> rows in text tables' })
     .option('json', { type: 'boolean', default: false, describe: 'the same as --format json' })
-    .option('threads', { type: 'number', describe: '<1|2>: 2 decodes the capture on a second thread while this one analyses it (default: 2 for captures of 16 MB and more on machines with two cores or more)' })
+    .option('threads', { type: 'number', describe: '<1|2>: 2 analyses the capture on a second thread while this one decodes it (default: 2 for captures of 16 MB and more on machines with two cores or more)' })
     .example('wnvcap report run-20260101T120000Z/ --format html -o report.html', ''),
   args: (a): ReportArgs => {
     if (a.json && a.format !== 'text' && a.format !== 'json') throw new UsageError(`--json and --format ${a.format} disagree: --json is --format json`);
@@ -88,7 +88,7 @@ async function render(r: ReportData, format: Format, o: { color: boolean; top: n
 }
 
 export async function runReport(a: ReportArgs, ctx: CliContext): Promise<number> {
-  const { analyzeCaptureFile } = await import('../../analysis/run-analysis.js');
+  const { analyzeCaptureFile } = await import('../../analysis/analysis-thread.js');
   const { loadTopology } = await import('../../topology/snapshot-file.js');
   const { APPLICATION } = await import('../../version.js');
   const run = await resolveRunInput(a.input);
@@ -105,7 +105,7 @@ export async function runReport(a: ReportArgs, ctx: CliContext): Promise<number>
     onProgress: (pass, pos, size) => progress.update(`pass ${pass}/2`, pos, size),
   });
   progress.end();
-  if (a.threads === 2 && !threaded) ctx.logger.warn('--threads 2: this build has no decode thread (the single executable); the capture was decoded on one thread');
+  if (a.threads === 2 && !threaded) ctx.logger.warn('--threads 2: this build has no analysis thread (the single executable); the capture was analysed on one thread');
   if (a.format === 'text') r.flows = r.flows.slice(0, a.top);
   const text = await render(r, a.format, { color: !a.output && ctx.stderrIsTTY && !ctx.env['NO_COLOR'], top: a.top });
   if (a.output) {

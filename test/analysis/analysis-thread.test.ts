@@ -1,9 +1,9 @@
 /**
- * The decode on a second thread against the decode on this one: the same report, the same pcapng
- * bytes (with the snapshot's labels where there is one), the same passes, for every real fixture
- * (PktMon files restart into two passes), the simulated container host and a synthetic NDIS
- * capture (fragments, vSwitch events); the same errors for bad input, and a consumer's failure
- * ends the thread.
+ * The analysis on a second thread against the analysis on this one, fed by the same decode beside
+ * a pcapng writer: the same report and the same pcapng bytes (with the snapshot's labels where
+ * there is one), for every real fixture (PktMon files restart into two passes), the simulated
+ * container host, a synthetic NDIS capture (fragments, vSwitch events, many batches) and a restart
+ * after NDIS packets and their interfaces were delivered; a failed decode ends the thread.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SnapshotLabels } from '../../src/analysis/labels.js';
-import { AnalysisConsumer } from '../../src/analysis/run-analysis.js';
+import { analyzeCaptureFile, openAnalysis } from '../../src/analysis/analysis-thread.js';
+import { openFileSource } from '../../src/etl/file-source.js';
 import { PcapngConsumer } from '../../src/pcapng/etl-to-pcapng.js';
 import { memorySink } from '../../src/pcapng/file-sink.js';
-import type { CaptureConsumer } from '../../src/providers/decode-capture.js';
-import { decodeCaptureFile } from '../../src/providers/decode-thread.js';
+import { decodeCapture } from '../../src/providers/decode-capture.js';
 import { containerHostCapture } from '../../src/sim/container-host.js';
 import { EtlWriter } from '../../src/sim/etl-writer.js';
 import { ipv4Frame } from '../../src/sim/frames.js';
@@ -37,13 +37,17 @@ function file(name: string, bytes: Uint8Array): string {
   return p;
 }
 
-async function decode(path: string, thread: 'always' | 'never', topo?: Topology, budgetBytes?: number): Promise<{ report: string; pcapng: Buffer; passes: number; fileOpens: number; threaded: boolean }> {
+async function decode(path: string, thread: 'always' | 'never', topo?: Topology, budgetBytes?: number): Promise<{ report: string; pcapng: Buffer; passes: number; threaded: boolean }> {
   const sink = memorySink();
   const pcapng = new PcapngConsumer(sink, 'wnvcap test', topo ? new SnapshotLabels(topo) : undefined);
-  const analysis = new AnalysisConsumer(topo, { application: 'wnvcap test' });
-  const r = await decodeCaptureFile(path, [pcapng, analysis], { thread, ...(budgetBytes ? { budgetBytes } : {}) });
-  await pcapng.finish();
-  return { report: JSON.stringify(analysis.report(r)), pcapng: Buffer.from(sink.bytes()), passes: r.passes, fileOpens: r.fileOpens, threaded: r.threaded };
+  const analysis = openAnalysis(topo, { application: 'wnvcap test' }, { thread, captureBytes: 0 });
+  try {
+    const r = await decodeCapture(() => openFileSource(path), [pcapng, analysis], budgetBytes ? { budgetBytes } : {});
+    await pcapng.finish();
+    return { report: JSON.stringify(await analysis.report(r)), pcapng: Buffer.from(sink.bytes()), passes: r.passes, threaded: analysis.threaded };
+  } finally {
+    await analysis.close();
+  }
 }
 
 async function same(path: string, topo?: Topology, budgetBytes?: number): Promise<{ packets: number; passes: number }> {
@@ -54,17 +58,16 @@ async function same(path: string, topo?: Topology, budgetBytes?: number): Promis
   assert.equal(there.report, here.report);
   assert.ok(there.pcapng.equals(here.pcapng), 'pcapng bytes');
   assert.equal(there.passes, here.passes);
-  assert.equal(there.fileOpens, here.fileOpens);
   return { packets: (JSON.parse(here.report) as { totals: { packets: number } }).totals.packets, passes: here.passes };
 }
 
 for (const name of fixtureNames()) {
-  test(`decode thread: ${name} gives the same report and pcapng as this thread`, async () => {
+  test(`analysis thread: ${name} gives the same report as this thread`, async () => {
     await same(join(FIXTURES, name));
   });
 }
 
-test('decode thread: the simulated container host (snapshot labels, paths over several hops, PktMon drops)', async () => {
+test('analysis thread: the simulated container host (snapshot labels, paths over several hops, PktMon drops)', async () => {
   const cap = containerHostCapture({ ps: '7', scale: 2 });
   const topo = buildTopology(parseSnapshot(JSON.stringify(cap.snapshot)));
   const path = file('host.etl', cap.etl);
@@ -73,7 +76,7 @@ test('decode thread: the simulated container host (snapshot labels, paths over s
   assert.equal(r.passes, 2, 'PktMon packets: two passes, after a restart');
 });
 
-test('decode thread: a synthetic NDIS capture (fragments, vSwitch ports, several batches)', async () => {
+test('analysis thread: a synthetic NDIS capture (fragments, vSwitch ports, several batches)', async () => {
   const chunks: Uint8Array[] = [];
   const s = writeNdisScenario({ seed: 8, packets: 6000, cpus: 3, bufferSize: 16384, fragmentEvery: 11, vmswitchEvery: 5, maxFrame: 1514 }, (c) => chunks.push(c));
   const r = await same(file('ndis.etl', assemble(chunks, s.header)));
@@ -81,7 +84,7 @@ test('decode thread: a synthetic NDIS capture (fragments, vSwitch ports, several
   assert.equal(r.passes, 1);
 });
 
-test('decode thread: a restart after NDIS packets and their interfaces reached the consumers', async () => {
+test('analysis thread: a restart after NDIS packets and their interfaces reached the consumers', async () => {
   // 400 NDIS packets on three interfaces (many 4 kB buffers), then PktMon packets: with a merge
   // budget of two buffers, the one-pass attempt delivers NDIS packets before it meets PktMon.
   const chunks: Uint8Array[] = [];
@@ -101,44 +104,32 @@ test('decode thread: a restart after NDIS packets and their interfaces reached t
     }
   }
   const path = file('mixed.etl', assemble(chunks, w.finish()));
-  const seen: string[] = [];
-  const log: CaptureConsumer = { start: () => seen.push('start'), addInterface: () => seen.push('if'), packet: () => seen.push('p'), restart: async () => { seen.push('restart'); } };
-  await decodeCaptureFile(path, [log], { thread: 'always', budgetBytes: 8192 });
-  const restart = seen.indexOf('restart');
-  assert.ok(restart > 0 && seen.slice(0, restart).includes('if'), `interfaces before the restart: ${seen.slice(0, 12).join(' ')}`);
   const r = await same(path, undefined, 8192);
   assert.equal(r.packets, 460);
   assert.equal(r.passes, 2);
 });
 
-test('decode thread: bad input fails with the same error as on this thread', async () => {
+test('analysis thread: a decode that fails (not an ETL file) fails as on one thread, and the thread ends', async () => {
   const notEtl = file('not.etl', new Uint8Array(70_000).fill(0x41));
-  for (const path of [notEtl, join(dir, 'missing.etl')]) {
-    const errors = [];
-    for (const thread of ['never', 'always'] as const) {
-      errors.push(await decodeCaptureFile(path, [new AnalysisConsumer(undefined, { application: 't' })], { thread }).then(() => undefined, (e: unknown) => e));
-    }
-    const [here, there] = errors;
-    assert.ok(here instanceof InputError, `${path}: ${String(here)}`);
-    assert.ok(there instanceof InputError, `${path} on the thread: ${String(there)}`);
-    assert.equal(there.message, here.message);
-    assert.equal(there.exitCode, here.exitCode);
+  const errors = [];
+  for (const thread of ['never', 'always'] as const) {
+    errors.push(await analyzeCaptureFile(notEtl, undefined, { application: 't', thread }).then(() => undefined, (e: unknown) => e));
   }
+  const [here, there] = errors;
+  assert.ok(here instanceof InputError, String(here));
+  assert.ok(there instanceof InputError, String(there));
+  assert.equal(there.message, here.message);
+  // A thread left running would keep this test file's process alive past its end.
 });
 
-test('decode thread: a consumer that fails stops the decode with its error', async () => {
+test('analysis thread: analyzeCaptureFile says where the analysis ran', async () => {
   const chunks: Uint8Array[] = [];
   const s = writeNdisScenario({ seed: 2, packets: 3000, cpus: 2, bufferSize: 16384 }, (c) => chunks.push(c));
-  const path = file('fail.etl', assemble(chunks, s.header));
-  let seen = 0;
-  const failing: CaptureConsumer = {
-    start() {},
-    addInterface() {},
-    packet() {
-      if (++seen === 1000) throw new Error('disk full');
-    },
-    async restart() {},
-  };
-  await assert.rejects(decodeCaptureFile(path, [failing], { thread: 'always' }), /disk full/);
-  assert.equal(seen, 1000, 'nothing after the failure');
+  const path = file('small.etl', assemble(chunks, s.header));
+  const auto = await analyzeCaptureFile(path, undefined, { application: 't' });
+  const two = await analyzeCaptureFile(path, undefined, { application: 't', thread: 'always' });
+  assert.equal(auto.threaded, false, 'a capture under 16 MB: one thread');
+  assert.equal(two.threaded, true);
+  assert.deepEqual(two.report, auto.report);
+  assert.equal(two.report.totals.packets, 3000);
 });

@@ -1,0 +1,81 @@
+/**
+ * The analysis thread (analysis-thread.ts): replays the decode's calls to an AnalysisConsumer,
+ * packets from batches, each batch's buffer given back once read; at the end, the report of the
+ * decode's result with this side's interfaces (the ones the analysis counted).
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { CaptureInterface } from '../providers/interfaces.js';
+import { readBatch } from '../providers/packet-batch.js';
+import { PacketRecord } from '../providers/packet-record.js';
+import { PktmonComponents } from '../providers/pktmon.js';
+import type { DecodeCaptureResult } from '../providers/decode-capture.js';
+import { errorToWire } from '../util/errors.js';
+import type { FromWorker, ToWorker, WorkerInput } from './analysis-thread.js';
+import { AnalysisConsumer } from './run-analysis.js';
+
+class Replay {
+  private readonly analysis: AnalysisConsumer;
+  private readonly record = new PacketRecord();
+  private interfaces: CaptureInterface[] = [];
+  private components = new PktmonComponents();
+  private readonly onInterface = (i: CaptureInterface): void => {
+    this.interfaces.push(i);
+  };
+  private readonly onPacket = (p: PacketRecord): void => {
+    const i = this.interfaces[p.interfaceId]!;
+    i.packets++;
+    i.bytes += p.data.length;
+    this.analysis.packet(p, i);
+  };
+
+  constructor(private readonly port: MessagePort, input: WorkerInput) {
+    this.analysis = new AnalysisConsumer(input.topology, input.options);
+  }
+
+  receive(m: ToWorker): void {
+    switch (m.t) {
+      case 'start': {
+        this.interfaces = []; // each pass numbers its interfaces from 0 (capture-decoder.ts)
+        this.components = Object.assign(new PktmonComponents(), m.start.components);
+        this.analysis.start({ ...m.start, components: this.components });
+        break;
+      }
+      case 'batch':
+        readBatch(m.batch, this.record, this.onInterface, this.onPacket);
+        this.post({ t: 'ack', buffer: m.batch.buffer }, [m.batch.buffer]);
+        break;
+      case 'restart':
+        void this.analysis.restart();
+        break;
+      case 'report':
+        this.post({ t: 'report', report: this.analysis.report(this.result(m.result)) });
+        break;
+    }
+  }
+
+  post(m: FromWorker, transfer?: ArrayBuffer[]): void {
+    this.port.postMessage(m, transfer);
+  }
+
+  /** The decode's result with the interfaces counted here, and the components the analysis was started with, brought up to date. */
+  private result(r: DecodeCaptureResult): DecodeCaptureResult {
+    const c = this.components;
+    c.components.clear();
+    for (const [id, x] of r.components.components) c.components.set(id, x);
+    c.filters.splice(0, c.filters.length, ...r.components.filters);
+    c.malformed = r.components.malformed;
+    return { ...r, stats: { ...r.stats, interfaces: this.interfaces }, components: c };
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const replay = new Replay(port, workerData as WorkerInput);
+  port.on('message', (m: ToWorker) => {
+    try {
+      replay.receive(m);
+    } catch (e) {
+      replay.post({ t: 'error', error: errorToWire(e) });
+    }
+  });
+}
