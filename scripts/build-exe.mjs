@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { BUNDLE } from './bundle.mjs';
+import { BUNDLE, WORKER_BUNDLE } from './bundle.mjs';
 import { stripSignature, writeChecksum } from './pe-strip-signature.mjs';
 
 const NODE_VERSION = '20.20.2';
@@ -40,7 +40,7 @@ function baseBinary(name, file) {
 }
 
 // 1. the bundle `npm run build` made (scripts/bundle.mjs): the same file as the npm CLI runs
-if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} missing: run npm run build first`);
+for (const f of [BUNDLE, WORKER_BUNDLE]) if (!existsSync(f)) throw new Error(`${f} missing: run npm run build first`);
 const build = JSON.parse(readFileSync(join(dist, 'build-info.json'), 'utf8'));
 
 // 2. assets and config
@@ -51,6 +51,8 @@ writeFileSync(join(seaDir, 'profiles-index.json'), JSON.stringify(profiles));
 assets['profiles/index.json'] = join(seaDir, 'profiles-index.json');
 assets['uplot/uPlot.iife.min.js'] = req.resolve('uplot/dist/uPlot.iife.min.js');
 assets['uplot/uPlot.min.css'] = req.resolve('uplot/dist/uPlot.min.css');
+// The report's analysis thread (src/analysis/analysis-thread.ts WORKER_ASSET), started from its text.
+assets['bundle/analysis-worker.cjs'] = WORKER_BUNDLE;
 const blob = join(seaDir, 'sea-prep.blob');
 writeFileSync(join(seaDir, 'sea-config.json'), JSON.stringify({
   main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets,

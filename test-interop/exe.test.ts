@@ -97,3 +97,22 @@ test('Linux and Windows (wine) executables: --version, info --json, decode: iden
     if (name === 'version') assert.equal(outs['linux']!.stdout.toString(), VERSION_LINE);
   }
 });
+
+test('Linux and Windows (wine) executables analyse on a second thread, started from the embedded bundle: the same report as on one', () => {
+  // A PktMon file: the one-pass attempt restarts into two passes, on the thread too.
+  const fixture = relative(REPO, join(FIXTURES, 'pktmon-ws2022-icmp-demikernel.etl'));
+  const reports: string[] = [];
+  for (const [which, cmd, pre] of [['linux', LINUX, []], ['windows', 'wine', [WIN]]] as const) {
+    for (const threads of ['1', '2']) {
+      const json = join(dir, `report-${which}-${threads}.json`);
+      const file = join(dir, `report-${which}-${threads}.out`);
+      const code = runTo(cmd, [...pre, 'report', fixture, '--format', 'json', '-o', which === 'windows' ? relative(REPO, json) : json, '--threads', threads], file);
+      const stderr = readFileSync(`${file}.err`, 'utf8');
+      assert.equal(code, 0, `${which} --threads ${threads}: ${stderr.slice(0, 500)}`);
+      assert.doesNotMatch(stderr, /no analysis thread/, `${which}: the thread started`);
+      reports.push(readFileSync(json, 'utf8'));
+    }
+  }
+  assert.ok((JSON.parse(reports[0]!) as { totals: { packets: number } }).totals.packets > 0);
+  for (const r of reports.slice(1)) assert.equal(r, reports[0]);
+});

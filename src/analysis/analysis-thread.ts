@@ -7,7 +7,7 @@
  * thread starts while this one reads the first buffers.
  *
  * A small capture (a thread's start costs more than it saves), a machine with one core, or a build
- * without the worker's file (the single executable) analyse on this thread.
+ * without the worker's script analyse on this thread.
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import type { CaptureInterface } from '../providers/interfaces.js';
 import { BATCH_BYTES, BatchWriter, type PacketBatch } from '../providers/packet-batch.js';
 import type { PacketRecord } from '../providers/packet-record.js';
 import type { Topology } from '../topology/topology.js';
+import { isSingleExecutable, readTextAsset } from '../util/assets.js';
 import { errorFromWire, type WireError } from '../util/errors.js';
 import type { AnalyzerOptions } from './analyzer.js';
 import type { ReportData } from './report-data.js';
@@ -29,8 +30,11 @@ import { AnalysisConsumer } from './run-analysis.js';
 
 export type ThreadChoice = 'auto' | 'always' | 'never';
 
-/** From this capture size up, 'auto' analyses on a second thread (its start-up is some 50 ms). */
+/** From this capture size up, 'auto' analyses on a second thread (its start-up is some 50-90 ms of CPU). */
 export const THREAD_MIN_BYTES = 16 * 1024 * 1024;
+
+/** The analysis thread's bundle, as the single executable embeds it. */
+export const WORKER_ASSET = 'bundle/analysis-worker.cjs';
 
 /** Batches the analysis thread has not given back yet: then the decode waits (back-pressure). */
 const MAX_IN_FLIGHT = 4;
@@ -133,11 +137,16 @@ interface WorkerScript {
 
 /**
  * The worker's file beside this module: analysis-worker.js (built), or analysis-worker.cjs beside
- * the bundle (scripts/bundle.mjs); undefined where there is none. From the sources (tsx: the
- * tests), analysis-worker.ts, which the thread requires through tsx's require hook (Node 20 does
- * not give a worker the loader of its parent's --import).
+ * the bundle (scripts/bundle.mjs); in the single executable, that bundle's text, an embedded asset
+ * (scripts/build-exe.mjs). From the sources (tsx: the tests), analysis-worker.ts, which the thread
+ * requires through tsx's require hook (Node 20 does not give a worker the loader of its parent's
+ * --import). Undefined where there is none.
  */
 function workerScript(): WorkerScript | undefined {
+  if (isSingleExecutable()) {
+    const code = readTextAsset(WORKER_ASSET);
+    return code === undefined ? undefined : { file: code, eval: true };
+  }
   const here = fileURLToPath(import.meta.url);
   const ext = /\.(cjs|ts|js)$/.exec(basename(here))?.[1];
   if (!ext) return undefined;

@@ -105,7 +105,7 @@ export async function runReport(a: ReportArgs, ctx: CliContext): Promise<number>
     onProgress: (pass, pos, size) => progress.update(`pass ${pass}/2`, pos, size),
   });
   progress.end();
-  if (a.threads === 2 && !threaded) ctx.logger.warn('--threads 2: this build has no analysis thread (the single executable); the capture was analysed on one thread');
+  if (a.threads === 2 && !threaded) ctx.logger.warn('--threads 2: this build has no analysis thread (its script is missing); the capture was analysed on one thread');
   if (a.format === 'text') r.flows = r.flows.slice(0, a.top);
   const text = await render(r, a.format, { color: !a.output && ctx.stderrIsTTY && !ctx.env['NO_COLOR'], top: a.top });
   if (a.output) {
