@@ -172,6 +172,8 @@ test('fleet capture over SSH, one controller: four host types captured and fetch
     if (order.length === 2) {
       assert.ok(order[0]!.last < order[1]!.first, `the replacement started after the first controller was gone (${why})`);
       assert.ok(killTime >= 0 && order[1]!.first > killTime, `a replacement only after a host died mid-copy (${why})`);
+      // The first served until the host died (the watcher polls every 100 ms): not replaced after an earlier failure.
+      assert.ok(order[0]!.last >= killTime - 250, `the first controller ended when the host died, not before (${why})`);
     }
     assert.deepEqual(leaks, [], 'the password is on no command line and in no remote environment');
     for (const f of walk(out)) assert.ok(!readFileSync(f).includes(secret), `not in ${f}`);

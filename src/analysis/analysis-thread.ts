@@ -87,19 +87,20 @@ export async function analyzeCaptureFile(
 
 /** The analysis of a capture of `captureBytes`, on a second thread when `thread` and the machine say so. */
 export function openAnalysis(topo: Topology | undefined, o: AnalyzerOptions, how: { thread: ThreadChoice; captureBytes: number }): ReportAnalysis {
-  const script = how.thread === 'never' ? undefined : workerScript();
-  const worth = how.thread === 'always' || (availableParallelism() > 1 && how.captureBytes >= THREAD_MIN_BYTES);
-  if (script && worth) return new ThreadedAnalysis(script, { topology: topo, options: analyzerOptions(o) });
+  const worth = how.thread === 'always' || (how.thread === 'auto' && availableParallelism() > 1 && how.captureBytes >= THREAD_MIN_BYTES);
+  const script = worth ? workerScript() : undefined;
+  if (script) return new ThreadedAnalysis(script, { topology: topo, options: analyzerOptions(o) });
   return new LocalAnalysis(topo, o);
 }
 
-/** The options the thread needs (no functions cross). */
+/** Every AnalyzerOptions field (the compiler says when one is added and not listed here). */
+const ANALYZER_OPTION_KEYS = { application: true, compartment: true, topFlows: true, filters: true } satisfies Record<keyof AnalyzerOptions, true>;
+
+/** The analyzer's options alone: the caller's object may hold others (a progress callback cannot cross). */
 function analyzerOptions(o: AnalyzerOptions): AnalyzerOptions {
-  const r: AnalyzerOptions = { application: o.application };
-  if (o.compartment !== undefined) r.compartment = o.compartment;
-  if (o.topFlows !== undefined) r.topFlows = o.topFlows;
-  if (o.filters !== undefined) r.filters = o.filters;
-  return r;
+  const r: Record<string, unknown> = {};
+  for (const k of Object.keys(ANALYZER_OPTION_KEYS) as Array<keyof AnalyzerOptions>) if (o[k] !== undefined) r[k] = o[k];
+  return r as unknown as AnalyzerOptions;
 }
 
 class LocalAnalysis implements ReportAnalysis {
@@ -130,6 +131,7 @@ class LocalAnalysis implements ReportAnalysis {
   async close(): Promise<void> {}
 }
 
+/** A script's path, or (eval) the script's text itself. */
 interface WorkerScript {
   file: string;
   eval?: true;
@@ -153,7 +155,12 @@ function workerScript(): WorkerScript | undefined {
   const file = join(dirname(here), `analysis-worker.${ext}`);
   if (!existsSync(file)) return undefined;
   if (ext !== 'ts') return { file };
-  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  let tsx: string;
+  try {
+    tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  } catch {
+    return undefined; // run from the sources by something else: one thread
+  }
   return { file: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(file)});`, eval: true };
 }
 
@@ -172,6 +179,7 @@ class ThreadedAnalysis implements ReportAnalysis {
     this.worker = new Worker(script.file, { workerData: input, ...(script.eval ? { eval: true } : {}) });
     this.worker.on('message', (m: FromWorker) => this.receive(m));
     this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('messageerror', (e) => this.fail(new Error(`a message from the analysis thread could not be read: ${e.message}`)));
     this.worker.on('exit', (code) => {
       if (!this.closed) this.fail(new Error(`the analysis thread stopped (exit code ${code})`));
     });
@@ -222,7 +230,7 @@ class ThreadedAnalysis implements ReportAnalysis {
 
   /** Sends the batch so far. */
   private send(): void {
-    if (this.writer.isEmpty) return;
+    if (this.writer.isEmpty || this.failure) return;
     const batch = this.writer.take(this.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
     this.inFlight++;
     this.post({ t: 'batch', batch }, [batch.buffer]);

@@ -71,11 +71,18 @@ class Replay {
 if (parentPort) {
   const port = parentPort;
   const replay = new Replay(port, workerData as WorkerInput);
+  let failed = false;
+  const fail = (e: unknown): void => {
+    failed = true;
+    replay.post({ t: 'error', error: errorToWire(e) });
+  };
   port.on('message', (m: ToWorker) => {
+    if (failed) return; // the main thread stops at the first error
     try {
       replay.receive(m);
     } catch (e) {
-      replay.post({ t: 'error', error: errorToWire(e) });
+      fail(e);
     }
   });
+  port.on('messageerror', (e) => fail(new Error(`a message to the analysis thread could not be read: ${e.message}`)));
 }

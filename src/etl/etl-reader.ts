@@ -19,7 +19,7 @@ export interface ReadOptions {
   onProgress?: (position: number, size: number) => void;
   /** Report record-level problems (set false on a second pass over the same file). */
   reportRecords?: boolean;
-  /** Awaited after each buffer (and every few thousand events while draining): flush output here. */
+  /** Awaited after each buffer (and every few hundred events while draining): flush output here. */
   afterBuffer?: () => Promise<void>;
   /**
    * A file still being written (the reader's source waits for it): each buffer's events wait
@@ -123,7 +123,8 @@ export async function readOrdered(
     if (opts.afterBuffer) await opts.afterBuffer();
   }
   reader.onWait = undefined;
-  while (merger.drainSome(4096)) if (opts.afterBuffer) await opts.afterBuffer();
+  // A few hundred events a step: consumers' back-pressure (afterBuffer) holds even when packets are 64 kB.
+  while (merger.drainSome(256)) if (opts.afterBuffer) await opts.afterBuffer();
   if (opts.afterBuffer) await opts.afterBuffer();
   return { reader, recordProblems: counters.recordProblems, lateEvents: merger.lateEvents, maxHeldBytes: merger.maxHeldBytes };
 }

@@ -79,6 +79,7 @@ export interface WireError {
   message: string;
   hint?: string;
   offset?: number;
+  host?: string;
   code?: string;
   stack?: string;
 }
@@ -89,6 +90,7 @@ export function errorToWire(e: unknown): WireError {
   if (e.stack) w.stack = e.stack;
   if (e instanceof AppError && e.hint !== undefined) w.hint = e.hint;
   if (e instanceof InputError && e.offset !== undefined) w.offset = e.offset;
+  if (e instanceof RemoteError && e.host !== undefined) w.host = e.host;
   const code = (e as NodeJS.ErrnoException).code;
   if (typeof code === 'string') w.code = code;
   return w;
@@ -101,7 +103,7 @@ export function errorFromWire(w: WireError): Error {
   switch (w.name) {
     case 'UsageError': e = new UsageError(w.message, o); break;
     case 'InputError': e = new InputError(w.message, o); break; // the message already names the offset
-    case 'RemoteError': e = new RemoteError(w.message, o); break;
+    case 'RemoteError': e = new RemoteError(w.message, { ...o, ...(w.host !== undefined ? { host: w.host } : {}) }); break;
     case 'CancelledError': e = new CancelledError(w.message, o); break;
     default:
       e = new Error(w.message);

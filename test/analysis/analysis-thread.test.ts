@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SnapshotLabels } from '../../src/analysis/labels.js';
 import { analyzeCaptureFile, openAnalysis } from '../../src/analysis/analysis-thread.js';
+import type { AnalyzerOptions } from '../../src/analysis/analyzer.js';
 import { openFileSource } from '../../src/etl/file-source.js';
 import { PcapngConsumer } from '../../src/pcapng/etl-to-pcapng.js';
 import { memorySink } from '../../src/pcapng/file-sink.js';
@@ -37,10 +38,10 @@ function file(name: string, bytes: Uint8Array): string {
   return p;
 }
 
-async function decode(path: string, thread: 'always' | 'never', topo?: Topology, budgetBytes?: number): Promise<{ report: string; pcapng: Buffer; passes: number; threaded: boolean }> {
+async function decode(path: string, thread: 'always' | 'never', topo?: Topology, budgetBytes?: number, options: Partial<AnalyzerOptions> = {}): Promise<{ report: string; pcapng: Buffer; passes: number; threaded: boolean }> {
   const sink = memorySink();
   const pcapng = new PcapngConsumer(sink, 'wnvcap test', topo ? new SnapshotLabels(topo) : undefined);
-  const analysis = openAnalysis(topo, { application: 'wnvcap test' }, { thread, captureBytes: 0 });
+  const analysis = openAnalysis(topo, { application: 'wnvcap test', ...options }, { thread, captureBytes: 0 });
   try {
     const r = await decodeCapture(() => openFileSource(path), [pcapng, analysis], budgetBytes ? { budgetBytes } : {});
     await pcapng.finish();
@@ -50,9 +51,9 @@ async function decode(path: string, thread: 'always' | 'never', topo?: Topology,
   }
 }
 
-async function same(path: string, topo?: Topology, budgetBytes?: number): Promise<{ packets: number; passes: number }> {
-  const here = await decode(path, 'never', topo, budgetBytes);
-  const there = await decode(path, 'always', topo, budgetBytes);
+async function same(path: string, topo?: Topology, budgetBytes?: number, options: Partial<AnalyzerOptions> = {}): Promise<{ packets: number; passes: number }> {
+  const here = await decode(path, 'never', topo, budgetBytes, options);
+  const there = await decode(path, 'always', topo, budgetBytes, options);
   assert.equal(here.threaded, false);
   assert.equal(there.threaded, true);
   assert.equal(there.report, here.report);
@@ -74,6 +75,13 @@ test('analysis thread: the simulated container host (snapshot labels, paths over
   const r = await same(path, topo);
   assert.equal(r.packets, cap.truth.packets);
   assert.equal(r.passes, 2, 'PktMon packets: two passes, after a restart');
+  // Every analyzer option reaches the thread: one compartment, a short flow list, the run's filters.
+  const filters = { ips: ['10.244.1.5'], protocols: [6], macs: [], etherTypes: [], truncate: 128, captureType: 'Physical' };
+  const narrowed = await decode(path, 'always', topo, undefined, { compartment: 4, topFlows: 2, filters });
+  const report = JSON.parse(narrowed.report) as { flows: unknown[]; capture: unknown };
+  assert.ok(report.flows.length <= 2, 'topFlows reached the thread');
+  assert.ok(JSON.stringify(report).includes('"truncate":128'), 'the filters reached the thread');
+  await same(path, topo, undefined, { compartment: 4, topFlows: 2, filters });
 });
 
 test('analysis thread: a synthetic NDIS capture (fragments, vSwitch ports, several batches)', async () => {
