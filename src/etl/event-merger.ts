@@ -22,7 +22,10 @@ export interface MergeRun {
   arrived: number;
 }
 
-/** Run arrays kept for reuse (copy()): more than the runs a 48 MB budget holds at once. */
+/**
+ * Run arrays kept for reuse (pushCopy): as many as a 48 MB budget of 1 MB buffers holds, with room
+ * to spare; with smaller buffers more runs are held at once, and the others are allocated anew.
+ */
 const SPARE_RUNS = 128;
 
 export class EventMerger {
