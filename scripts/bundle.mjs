@@ -53,37 +53,29 @@ export default function stringWidth(text, options) {
 export async function bundleCli(root = ROOT, outfile = BUNDLE) {
   const esbuild = createRequire(join(root, 'package.json'))('esbuild');
   const build = writeBuildInfo(root);
+  // What both bundles share: CommonJS for Node 20, ASCII only (read as latin1), import.meta.url
+  // from the bundle's own file.
+  const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', charset: 'ascii', legalComments: 'none', logLevel: 'warning' };
+  const metaUrl = "const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;";
   await esbuild.build({
+    ...common,
     entryPoints: [join(root, 'src', 'cli', 'entry.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    charset: 'ascii',
     outfile,
     external: ['playwright-core'],
     // import() as require(): code run from a V8 code cache has no dynamic-import callback (Node 20).
     supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__wnvcap_import_meta_url', __WNVCAP_BUILD__: JSON.stringify(build) },
     // A new id for every build: the code cache names the bundle it was made from (src/cli/bundle.ts).
-    banner: { js: `/* wnvcap-build ${randomUUID().replace(/-/g, '')} */\nconst __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
+    banner: { js: `/* wnvcap-build ${randomUUID().replace(/-/g, '')} */\n${metaUrl}` },
     plugins: [lazyStringWidth],
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   // The analysis thread runs its own bundle (the analysis and what it reads), without a code cache.
   await esbuild.build({
+    ...common,
     entryPoints: [join(root, 'src', 'analysis', 'analysis-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    charset: 'ascii',
     outfile: join(dirname(outfile), 'analysis-worker.cjs'),
     define: { 'import.meta.url': '__wnvcap_import_meta_url' },
-    banner: { js: `const __wnvcap_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
-    legalComments: 'none',
-    logLevel: 'warning',
+    banner: { js: metaUrl },
   });
   return build;
 }
