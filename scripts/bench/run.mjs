@@ -9,6 +9,14 @@ const root = new URL('../..', import.meta.url).pathname;
 const dir = join(root, '.bench');
 mkdirSync(dir, { recursive: true });
 const filter = new RegExp(process.argv[2] ?? '.');
+/** Runs of each tool in the report cases (BENCH_REPS). */
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+/** Per field, the median of the runs. */
+function medians(runs) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return { s: median(runs.map((r) => r.s)), cpu: median(runs.map((r) => r.cpu)), rssMb: median(runs.map((r) => r.rssMb)) };
+}
 const { writeNdisScenario, writePktmonScenario } = await import(join(root, 'dist/sim/scenarios.js'));
 
 function make(path, fn, opts) {
@@ -21,34 +29,41 @@ function make(path, fn, opts) {
   execFileSync('mv', [`${path}.tmp`, path]);
 }
 
-function timeDd(path) {
-  const out = join(dir, 'dd-copy.tmp');
+/** Wall, CPU (user + system) and peak RSS of one child process, from /usr/bin/time. */
+function timed(cmd, args, opts = {}) {
   const t = process.hrtime.bigint();
-  spawnSync('dd', [`if=${path}`, `of=${out}`, 'bs=1M'], { stdio: 'ignore' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
   const s = Number(process.hrtime.bigint() - t) / 1e9;
-  rmSync(out, { force: true });
-  return s;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.slice(-500)}`);
+  const [user, sys, rssKb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { s, user, sys, cpu: user + sys, rssMb: rssKb / 1024, stdout: r.stdout };
 }
 
-function timeDecode(path, extra = []) {
-  const out = join(dir, 'out.pcapng');
-  const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'dist/cli/bin.js'), 'decode', path, '-o', out, '--json', ...extra], { encoding: 'utf8' });
-  const s = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`decode failed: ${r.stderr}`);
-  const rssKb = Number(r.stderr.trim().split('\n').pop());
-  const result = JSON.parse(r.stdout);
-  const outBytes = statSync(out).size;
+/** dd's copy of the file (the limit of any conversion), to a file and to /dev/null. */
+function timeDd(path) {
+  const out = join(dir, 'dd-copy.tmp');
+  const file = timed('dd', [`if=${path}`, `of=${out}`, 'bs=1M']);
   rmSync(out, { force: true });
-  return { s, rssMb: rssKb / 1024, packets: result.packets, outBytes };
+  return { file, devnull: timed('dd', [`if=${path}`, 'of=/dev/null', 'bs=1M']) };
+}
+
+/**
+ * The decode to a file, and to /dev/null: the kernel's cost of writing a file (dd's too) is the
+ * difference, and moves from run to run on these machines.
+ */
+function timeDecode(path) {
+  const out = join(dir, 'out.pcapng');
+  const bin = join(root, 'dist/cli/bin.js');
+  const file = timed(process.execPath, [bin, 'decode', path, '-o', out, '--json']);
+  const result = JSON.parse(file.stdout);
+  rmSync(out, { force: true });
+  const devnull = timed(process.execPath, [bin, 'decode', path, '-o', '/dev/null', '--json']);
+  return { ...file, devnull, packets: result.packets };
 }
 
 function timeInfo(path) {
-  const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'dist/cli/bin.js'), 'info', path, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const s = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`info failed: ${r.stderr}`);
-  return { s, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024, info: JSON.parse(r.stdout) };
+  const r = timed(process.execPath, [join(root, 'dist/cli/bin.js'), 'info', path, '--json']);
+  return { ...r, info: JSON.parse(r.stdout) };
 }
 
 const MB = 1e6;
@@ -76,16 +91,21 @@ for (const [name, base, opts, shape] of reportCases) {
   make(etl, writeNdisScenario, opts);
   const pcap = join(dir, `${base}.pcapng`);
   if (!existsSync(pcap)) spawnSync(process.execPath, [join(root, 'dist/cli/bin.js'), 'decode', etl, '-o', pcap], { stdio: 'inherit' });
-  const time = (cmd, args) => {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
-    const [s, user, sys, rssKb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-    return { s, cpu: user + sys, rssMb: rssKb / 1024 };
-  };
-  const ours = time(process.execPath, [join(root, 'dist/cli/bin.js'), 'report', etl, '--format', 'json', '-o', join(dir, `${base}.json`)]);
-  const ts = time('tshark', ['-r', pcap, '-q', '-z', 'conv,tcp']);
-  const line = `${name}: ${(statSync(etl).size / MB).toFixed(0)} MB ETL, ${shape}; wnvcap report (ETL -> JSON) ${ours.s.toFixed(2)} s wall, ${ours.cpu.toFixed(2)} s CPU, peak RSS ${ours.rssMb.toFixed(0)} MB; ` +
-    `tshark -q -z conv,tcp on the pcapng ${ts.s.toFixed(2)} s wall, ${ts.cpu.toFixed(2)} s CPU, peak RSS ${ts.rssMb.toFixed(0)} MB; wnvcap is ${(ts.s / ours.s).toFixed(1)}x faster (CPU ${(ts.cpu / ours.cpu).toFixed(1)}x)`;
+  // REPS runs of each tool, interleaved (tshark's own time moves by a third from run to run here).
+  const ours = [];
+  const ts = [];
+  for (let i = 0; i < REPS; i++) {
+    ours.push(timed(process.execPath, [join(root, 'dist/cli/bin.js'), 'report', etl, '--format', 'json', '-o', join(dir, `${base}.json`)]));
+    ts.push(timed('tshark', ['-r', pcap, '-q', '-z', 'conv,tcp']));
+  }
+  const o = medians(ours);
+  const t = medians(ts);
+  const range = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+  const ratios = ours.map((x, i) => ts[i].s / x.s);
+  const line = `${name}: ${(statSync(etl).size / MB).toFixed(0)} MB ETL, ${shape}; median of ${REPS} interleaved runs: ` +
+    `wnvcap report (ETL -> JSON) ${o.s.toFixed(2)} s wall (${range(ours.map((x) => x.s))}), ${o.cpu.toFixed(2)} s CPU, peak RSS ${o.rssMb.toFixed(0)} MB; ` +
+    `tshark -q -z conv,tcp on the pcapng ${t.s.toFixed(2)} s wall (${range(ts.map((x) => x.s))}), ${t.cpu.toFixed(2)} s CPU, peak RSS ${t.rssMb.toFixed(0)} MB; ` +
+    `wnvcap is ${(t.s / o.s).toFixed(1)}x faster (run by run ${range(ratios)}x; CPU ${(t.cpu / o.cpu).toFixed(1)}x)`;
   console.log(line);
   lines.push(line);
 }
@@ -97,9 +117,12 @@ for (const [name, path, fn, opts, heavy] of cases) {
   const dec = timeDecode(path);
   const info = timeInfo(path);
   const expanded = info.info.buffers.expandedBytes;
+  const gb = size / 1e9;
+  const perGb = (r) => `${(r.cpu / gb).toFixed(2)} s CPU/GB (${r.user.toFixed(2)} user + ${r.sys.toFixed(2)} sys)`;
   const line = `${name}: file ${(size / MB).toFixed(0)} MB (expanded ${(expanded / MB).toFixed(0)} MB), ${dec.packets} packets; ` +
-    `dd copy ${dd.toFixed(2)} s = ${(size / MB / dd).toFixed(0)} MB/s; decode ${dec.s.toFixed(2)} s = ${(size / MB / dec.s).toFixed(0)} MB/s ` +
-    `(${((dd / dec.s) * 100).toFixed(0)}% of dd), peak RSS ${dec.rssMb.toFixed(0)} MB; ` +
+    `dd copy ${dd.file.s.toFixed(2)} s = ${(size / MB / dd.file.s).toFixed(0)} MB/s, ${perGb(dd.file)}, to /dev/null ${perGb(dd.devnull)}; ` +
+    `decode ${dec.s.toFixed(2)} s = ${(size / MB / dec.s).toFixed(0)} MB/s (${((dd.file.s / dec.s) * 100).toFixed(0)}% of dd), ${perGb(dec)}, peak RSS ${dec.rssMb.toFixed(0)} MB; ` +
+    `decode to /dev/null ${dec.devnull.s.toFixed(2)} s, ${perGb(dec.devnull)}; ` +
     `pass 1 alone (info) ${info.s.toFixed(2)} s = ${(expanded / MB / info.s).toFixed(0)} MB/s expanded, RSS ${info.rssMb.toFixed(0)} MB`;
   console.log(line);
   lines.push(line);

@@ -9,7 +9,7 @@ import type { DecodeStats, EtlSummary } from '../providers/capture-decoder.js';
 import { decodeCapture, type CaptureConsumer, type DecodeCaptureOptions, type DecodeStart } from '../providers/decode-capture.js';
 import type { CaptureInterface } from '../providers/interfaces.js';
 import type { PktmonComponents } from '../providers/pktmon.js';
-import { SOURCE, type PacketRecord } from '../providers/packet-record.js';
+import { SOURCE, type PacketRecord, type VmSwitchInfo } from '../providers/packet-record.js';
 import { lookupName, PKTMON_DIRECTION, pktmonDropReasonName } from '../providers/pktmon-tables.js';
 import type { ChunkSink } from './file-sink.js';
 import { PcapngWriter } from './pcapng-writer.js';
@@ -138,7 +138,7 @@ class Output {
     this.epb.direction = p.direction;
     this.epb.packetIdHi = p.pktGroupIdHi;
     this.epb.packetIdLo = p.pktGroupIdLo;
-    this.epb.comment = this.labels || !this.comments.plain(p) ? this.encoded(p, i) : this.comments.cached(p, i);
+    this.epb.comment = this.labels ? this.encoded(p, i) : this.comments.plain(p) ? this.comments.cached(p, i) : this.comments.vmswitch(p, i) ?? this.encoded(p, i);
     this.writer.writePacket(p.interfaceId, this.baseHi + carry, ts - carry * TWO32, p.data, p.originalLength, this.epb);
   }
 
@@ -154,7 +154,18 @@ function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
-/** At most this many encoded plain comments are kept (then the cache starts again). */
+/** A vSwitch comment's head: the packet fields it was made from, and its bytes up to HashValue=. */
+interface VmHead extends VmSwitchInfo {
+  bytes: Uint8Array;
+}
+
+/** Heads kept per interface, CPU, process and thread (ports' strings, destination counts). */
+const VM_HEADS_PER_THREAD = 8;
+
+const HEX = new TextEncoder().encode('0123456789abcdef');
+const TRUNCATED = new TextEncoder().encode(' truncated');
+
+/** At most this many encoded comments are kept (then the caches start again). */
 const COMMENT_CACHE_SIZE = 8192;
 
 /**
@@ -168,6 +179,9 @@ class CommentBuilder {
   private readonly edges = new Map<number, Map<number, string>>();
   /** interface and CPU -> process -> thread -> the encoded comment. */
   private readonly plainBytes = new Map<number, Map<number, Map<number, Uint8Array>>>();
+  /** interface and CPU -> process -> thread -> a vSwitch comment's head (vmswitch()). */
+  private readonly vmHeads = new Map<number, Map<number, Map<number, VmHead[]>>>();
+  private vmScratch = new Uint8Array(1024);
   private cachedCount = 0;
   private readonly enc = new TextEncoder();
   constructor(components: PktmonComponents) {
@@ -216,10 +230,7 @@ class CommentBuilder {
     const where = i.id * 65536 + p.cpu;
     let b = this.plainBytes.get(where)?.get(p.processId)?.get(p.threadId);
     if (b) return b;
-    if (this.cachedCount >= COMMENT_CACHE_SIZE) {
-      this.plainBytes.clear();
-      this.cachedCount = 0;
-    }
+    if (this.cachedCount >= COMMENT_CACHE_SIZE) this.clear();
     let byProcess = this.plainBytes.get(where);
     if (!byProcess) this.plainBytes.set(where, (byProcess = new Map()));
     let byThread = byProcess.get(p.processId);
@@ -228,6 +239,66 @@ class CommentBuilder {
     byThread.set(p.threadId, b);
     this.cachedCount++;
     return b;
+  }
+
+  /**
+   * A vSwitch packet's comment (build()'s text, byte for byte) from its encoded part up to
+   * HashValue=, kept per interface, CPU, process and thread for the port's strings and
+   * destination count, then the hash in hex and ' truncated'; undefined for a packet with WLAN
+   * metadata (built in full). Valid until the next packet.
+   */
+  vmswitch(p: PacketRecord, i: CaptureInterface): Uint8Array | undefined {
+    const vm = p.vmswitch;
+    if (!vm || p.metadata || p.source === SOURCE.PKTMON) return undefined;
+    const where = i.id * 65536 + p.cpu;
+    const heads = this.vmHeads.get(where)?.get(p.processId)?.get(p.threadId);
+    let e: VmHead | undefined;
+    if (heads) {
+      for (const h of heads) {
+        if (h.destinationCount === vm.destinationCount && h.portName === vm.portName && h.nicName === vm.nicName && h.nicType === vm.nicType &&
+          h.portId === vm.portId && h.vlanId === vm.vlanId) {
+          e = h;
+          break;
+        }
+      }
+    }
+    e ??= this.vmHead(p, i, where);
+    const out = this.vmScratch;
+    const head = e.bytes;
+    out.set(head, 0);
+    let n = head.length;
+    const h = vm.hashValue >>> 0;
+    for (let k = 28; k >= 0; k -= 4) out[n++] = HEX[(h >>> k) & 15]!;
+    if (p.truncated) {
+      out.set(TRUNCATED, n);
+      n += TRUNCATED.length;
+    }
+    return out.subarray(0, n);
+  }
+
+  private vmHead(p: PacketRecord, i: CaptureInterface, where: number): VmHead {
+    const vm = p.vmswitch!;
+    const text = this.build(p, i);
+    const head = text.slice(0, text.lastIndexOf(' HashValue=') + ' HashValue='.length);
+    const e: VmHead = { ...vm, bytes: this.enc.encode(head) };
+    if (this.cachedCount >= COMMENT_CACHE_SIZE) this.clear();
+    let byProcess = this.vmHeads.get(where);
+    if (!byProcess) this.vmHeads.set(where, (byProcess = new Map()));
+    let byThread = byProcess.get(p.processId);
+    if (!byThread) byProcess.set(p.processId, (byThread = new Map()));
+    const heads = byThread.get(p.threadId);
+    if (!heads) byThread.set(p.threadId, [e]);
+    else if (heads.length < VM_HEADS_PER_THREAD) heads.push(e);
+    else heads[this.cachedCount % VM_HEADS_PER_THREAD] = e;
+    this.cachedCount++;
+    if (this.vmScratch.length < e.bytes.length + 32) this.vmScratch = new Uint8Array(e.bytes.length * 2 + 32);
+    return e;
+  }
+
+  private clear(): void {
+    this.plainBytes.clear();
+    this.vmHeads.clear();
+    this.cachedCount = 0;
   }
 
   private makePrefix(p: PacketRecord, i: CaptureInterface): string {

@@ -91,6 +91,12 @@ export class NdisDecoder {
   };
   private readonly acc = new Map<number, Accumulator>();
   private readonly pendingMeta = new Map<number, string>();
+  /** The last 1003 event's fragment: offset and length in its record, and its OOB data's length. */
+  private vmFragment = 0;
+  private vmFragmentLength = 0;
+  private vmOobLength = 0;
+  /** vSwitch port id -> the strings of its last 1003 event. */
+  private readonly ports = new Map<number, PortStrings>();
 
   /**
    * Consumes one ndiscap record. Returns true when `out` now holds a complete packet.
@@ -122,9 +128,10 @@ export class NdisDecoder {
         return false;
       }
     } else {
-      const r = this.vmswitch(rec);
-      if (!r) return false;
-      [fragOff, fragLen, vm] = r;
+      vm = this.vmswitch(rec);
+      if (!vm) return false;
+      fragOff = this.vmFragment;
+      fragLen = this.vmFragmentLength;
     }
     this.counters.fragments++;
     const kw = rec.keywordLo;
@@ -235,9 +242,8 @@ export class NdisDecoder {
    * then FragmentSize, Fragment, OOBDataSize, OOBData. The fragment is found by the
    * length-consistency search of etl-format.md 3.5.
    */
-  private vmswitch(rec: EtlRecord): [number, number, VmSwitchInfo] | null {
+  private vmswitch(rec: EtlRecord): VmSwitchInfo | null {
     const v = rec.view;
-    const b = rec.data;
     const p = rec.userOffset;
     const end = p + rec.userLength;
     const ptr = rec.pointerSize;
@@ -246,34 +252,20 @@ export class NdisDecoder {
       return null;
     }
     const portId = v.getUint32(p + 8, true);
-    const portName = readUtf16z(b, p + 12, end);
-    const nicName = readUtf16z(b, portName.next, end);
-    const nicType = readUtf16z(b, nicName.next, end);
-    const p0 = nicType.next;
-    if (p0 + 4 > end) {
+    const port = this.portStrings(rec, portId, p + 12, end);
+    if (!port) {
       this.counters.malformed++;
       return null;
     }
+    const p0 = p + 12 + port.raw.length;
     const destCount = v.getUint32(p0, true);
     let found = -1;
-    let fragLen = 0;
-    let oobLen = 0;
     const first = p0 + 4;
-    const tryAt = (q: number): boolean => {
-      if (q + 4 > end) return false;
-      const f = v.getUint32(q, true);
-      if (f > MAX_PACKET || q + 4 + f + 4 > end) return false;
-      const m = v.getUint32(q + 4 + f, true);
-      if (q + 4 + f + 4 + m !== end || m % ptr !== 0 || m > 4096) return false;
-      fragLen = f;
-      oobLen = m;
-      return true;
-    };
     if (destCount === 0) {
-      if (tryAt(first)) found = first;
+      if (this.fragmentAt(v, first, end, ptr)) found = first;
     } else {
       for (let q = first; q + 8 <= end; q += 2) {
-        if (tryAt(q)) {
+        if (this.fragmentAt(v, q, end, ptr)) {
           found = q;
           break;
         }
@@ -287,13 +279,67 @@ export class NdisDecoder {
       const k = `${destCount}:${found - first}`;
       this.counters.destinationLayouts.set(k, (this.counters.destinationLayouts.get(k) ?? 0) + 1);
     }
+    const fragLen = this.vmFragmentLength;
+    const oobLen = this.vmOobLength;
     const oob = found + 4 + fragLen + 4;
     let vlanId = 0;
     let hashValue = 0;
     if (oobLen >= 5 * ptr) vlanId = (v.getUint32(oob + 4 * ptr, true) >>> 4) & 0xfff;
     if (oobLen >= 9 * ptr) hashValue = v.getUint32(oob + 8 * ptr, true);
-    return [found + 4, fragLen, {
-      portId, portName: portName.text, nicName: nicName.text, nicType: nicType.text, destinationCount: destCount, vlanId, hashValue,
-    }];
+    this.vmFragment = found + 4;
+    return { portId, portName: port.portName, nicName: port.nicName, nicType: port.nicType, destinationCount: destCount, vlanId, hashValue };
   }
+
+  /**
+   * Whether FragmentSize, Fragment, OOBDataSize, OOBData fill the rest of the event from `q`
+   * exactly (the length-consistency test); when they do, their lengths are in vmFragmentLength
+   * and vmOobLength.
+   */
+  private fragmentAt(v: DataView, q: number, end: number, ptr: number): boolean {
+    if (q + 4 > end) return false;
+    const f = v.getUint32(q, true);
+    if (f > MAX_PACKET || q + 4 + f + 4 > end) return false;
+    const m = v.getUint32(q + 4 + f, true);
+    if (q + 4 + f + 4 + m !== end || m % ptr !== 0 || m > 4096) return false;
+    this.vmFragmentLength = f;
+    this.vmOobLength = m;
+    return true;
+  }
+
+  /**
+   * A 1003 event's PortName, NicName and NicType (UTF-16Z from `at`; `raw` is their bytes, so
+   * they end at at + raw.length); undefined when they leave no room for DestinationCount. A port's events repeat the same
+   * strings: when the bytes match the port's last ones, their text is reused, not decoded again
+   * (decoding was half of a vSwitch packet's cost; issue 13).
+   */
+  private portStrings(rec: EtlRecord, portId: number, at: number, end: number): PortStrings | undefined {
+    const known = this.ports.get(portId);
+    if (known && at + known.raw.length + 4 <= end && sameBytes(rec.data, at, known.raw)) return known;
+    const b = rec.data;
+    const portName = readUtf16z(b, at, end);
+    const nicName = readUtf16z(b, portName.next, end);
+    const nicType = readUtf16z(b, nicName.next, end);
+    if (nicType.next + 4 > end) return undefined;
+    const strings: PortStrings = { raw: b.slice(at, nicType.next), portName: portName.text, nicName: nicName.text, nicType: nicType.text };
+    if (this.ports.size >= MAX_PORTS) this.ports.clear();
+    this.ports.set(portId, strings);
+    return strings;
+  }
+}
+
+/** A vSwitch port's strings as its last 1003 event carried them: bytes (terminators included) and text. */
+interface PortStrings {
+  raw: Uint8Array;
+  portName: string;
+  nicName: string;
+  nicType: string;
+}
+
+/** Ports whose strings are remembered (then the memory starts again). */
+const MAX_PORTS = 4096;
+
+function sameBytes(b: Uint8Array, at: number, raw: Uint8Array): boolean {
+  const n = raw.length;
+  for (let i = 0; i < n; i++) if (b[at + i] !== raw[i]) return false;
+  return true;
 }

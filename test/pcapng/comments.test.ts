@@ -1,0 +1,108 @@
+/**
+ * Per-packet comments of NDIS and vSwitch packets, as Wireshark shows them. The converter keeps
+ * encoded comment parts per interface, CPU, process and thread (and per vSwitch port's strings);
+ * whatever the order of packets, each comment must be the one its own fields spell, written out
+ * here independently of the converter.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { LogfileHeader } from '../../src/etl/logfile-header.js';
+import { memorySink } from '../../src/pcapng/file-sink.js';
+import { PcapngConsumer } from '../../src/pcapng/etl-to-pcapng.js';
+import { readPcapng } from '../../src/pcapng/pcapng-reader.js';
+import type { CaptureInterface } from '../../src/providers/interfaces.js';
+import { PacketRecord, SOURCE } from '../../src/providers/packet-record.js';
+import { PktmonComponents } from '../../src/providers/pktmon.js';
+import { LINKTYPE } from '../../src/util/link-type.js';
+
+/** Three interfaces: plain NDIS (LWF over a miniport), and two vSwitch ports. */
+const IFACES = [
+  { lower: 6, miniport: 6, vm: false },
+  { lower: 17, miniport: 9, vm: true },
+  { lower: 17, miniport: 17, vm: true },
+];
+
+const packet: fc.Arbitrary<Spec> = fc.record({
+  iface: fc.integer({ min: 0, max: IFACES.length - 1 }),
+  cpu: fc.integer({ min: 0, max: 3 }),
+  pid: fc.constantFrom(4, 1000, 4294967295),
+  tid: fc.constantFrom(256, 257, 70000),
+  // One port id, strings that change (a port re-used), non-ASCII text included.
+  portId: fc.constantFrom(16, 17),
+  portName: fc.constantFrom('8F4B9C1E-2D3A', 'Ünïcode-Port', ''),
+  nicName: fc.constantFrom('Container NIC 1', 'NIC'),
+  nicType: fc.constantFrom('Synthetic', 'Emulated'),
+  destinationCount: fc.integer({ min: 0, max: 2 }),
+  vlanId: fc.constantFrom(0, 42),
+  hashValue: fc.constantFrom(0, 0x1234abcd, 0xffffffff, 0x0000000f),
+  truncated: fc.boolean(),
+  metadata: fc.constantFrom('', '', '', 'ReceiveFlags=0x0 PhyType=802.11ac CenterFreq=5180 MPDUs=1 RSSI=-40 DataRate=130'),
+});
+
+interface Spec {
+  iface: number; cpu: number; pid: number; tid: number; portId: number; portName: string; nicName: string; nicType: string;
+  destinationCount: number; vlanId: number; hashValue: number; truncated: boolean; metadata: string;
+}
+
+function expectedComment(s: Spec): string {
+  const f = IFACES[s.iface]!;
+  let c = f.lower !== f.miniport ? `ifIndex=${f.lower} miniport=${f.miniport}` : `ifIndex=${f.lower}`;
+  c += ` PID=${s.pid} TID=${s.tid} CPU=${s.cpu}`;
+  if (f.vm) {
+    c += ` VlanId=${s.vlanId} SrcPortId=${s.portId} SrcNicType=${s.nicType} SrcNicName=${s.nicName} SrcPortName=${s.portName}`;
+    if (s.destinationCount > 0) c += ` DstNicCount=${s.destinationCount}`;
+    c += ` HashValue=${s.hashValue.toString(16).padStart(8, '0')}`;
+  }
+  if (s.truncated) c += ' truncated';
+  if (s.metadata) c += ` ${s.metadata}`;
+  return c;
+}
+
+async function comments(specs: Spec[]): Promise<string[]> {
+  const sink = memorySink();
+  const out = new PcapngConsumer(sink, 'test');
+  const header = { startTime: 132000000000000000n, osBuild: 20348, loggerName: 'test' } as LogfileHeader;
+  out.start({ header, fileName: 'x.etl', osVersion: '10.0', components: new PktmonComponents() });
+  const ifaces: CaptureInterface[] = IFACES.map((f, id) => ({
+    id, source: f.vm ? SOURCE.NDIS_VMSWITCH : SOURCE.NDIS, linkType: LINKTYPE.ETHERNET, name: `if${id}`, description: '', ipv4: [], ipv6: [], packets: 0, bytes: 0,
+  }));
+  for (const i of ifaces) out.addInterface(i);
+  const p = new PacketRecord();
+  specs.forEach((s, k) => {
+    const f = IFACES[s.iface]!;
+    p.interfaceId = s.iface;
+    p.source = f.vm ? SOURCE.NDIS_VMSWITCH : SOURCE.NDIS;
+    p.ticks = k;
+    p.data = new Uint8Array([k & 0xff, 1, 2, 3]);
+    p.originalLength = 4;
+    p.cpu = s.cpu;
+    p.processId = s.pid;
+    p.threadId = s.tid;
+    p.lowerIfIndex = f.lower;
+    p.miniportIfIndex = f.miniport;
+    p.truncated = s.truncated;
+    p.metadata = s.metadata;
+    p.vmswitch = f.vm
+      ? { portId: s.portId, portName: s.portName, nicName: s.nicName, nicType: s.nicType, destinationCount: s.destinationCount, vlanId: s.vlanId, hashValue: s.hashValue }
+      : null;
+    out.packet(p, ifaces[s.iface]!);
+  });
+  await out.finish();
+  return readPcapng(sink.bytes()).packets.map((x) => x.comments.join('|'));
+}
+
+test('comments: every packet gets the comment its own fields spell, whatever came before', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(packet, { minLength: 1, maxLength: 60 }), async (specs) => {
+    assert.deepEqual(await comments(specs), specs.map(expectedComment));
+  }), { numRuns: 300 });
+});
+
+test('comments: one thread\'s packets alternating between two ports and destination counts', async () => {
+  const base: Spec = {
+    iface: 1, cpu: 0, pid: 4, tid: 256, portId: 16, portName: 'A', nicName: 'NIC', nicType: 'Synthetic', destinationCount: 0, vlanId: 0, hashValue: 1, truncated: false, metadata: '',
+  };
+  const specs: Spec[] = [];
+  for (let k = 0; k < 40; k++) specs.push({ ...base, portName: k % 3 ? 'A' : 'B', destinationCount: k % 2, hashValue: k * 0x01010101 });
+  assert.deepEqual(await comments(specs), specs.map(expectedComment));
+});
