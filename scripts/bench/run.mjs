@@ -72,6 +72,9 @@ const cases = [
     { seed: 1, packets: 1_050_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, fragmentEvery: 0, vmswitchEvery: 50 }],
   ['e2e/decode-pktmon-compressed-300MB', join(dir, 'pktmon-300m.etl'), writePktmonScenario,
     { seed: 2, packets: 330_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514 }],
+  // A container host's shape: every packet a vSwitch (1003) event, with its port's strings.
+  ['e2e/decode-vmswitch-400MB', join(dir, 'vmswitch-400m.etl'), writeNdisScenario,
+    { seed: 8, packets: 400_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, fragmentEvery: 0, vmswitchEvery: 1 }],
   // Memory check at 4 GB: only when asked for by name (npm run bench -- 4GB).
   ['e2e/decode-ndis-4GB', join(dir, 'ndis-4g.etl'), writeNdisScenario,
     { seed: 3, packets: 4_200_000, cpus: 4, bufferSize: 1 << 20, minFrame: 200, maxFrame: 1514, fragmentEvery: 0, vmswitchEvery: 50 }, true],

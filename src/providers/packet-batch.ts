@@ -10,23 +10,32 @@ import { PacketRecord, type VmSwitchInfo } from './packet-record.js';
 
 /**
  * A packet: ticks (float64), 12 u32 slots, then (flag F_PKTMON) 12 more for the PktMon fields, all
- * zero otherwise (an NDIS packet's); then its frame bytes, to the next multiple of 8.
+ * zero otherwise (an NDIS packet's), then (flag F_VMSWITCH) 6 for a vSwitch packet's numbers and
+ * its port's strings (an index into the batch's `ports`); then its frame bytes, to the next
+ * multiple of 8.
  */
 const BASE_BYTES = 56;
 const PKTMON_BYTES = 48;
+const VMSWITCH_BYTES = 24;
 const F_TRUNCATED = 1;
 const F_DROPPED = 2;
 const F_RELABELLED = 4;
-const F_EXTRA = 8;
+const F_METADATA = 8;
 const F_PKTMON = 16;
+const F_VMSWITCH = 32;
 
 /** What crosses: the filled part of `buffer`, the packet count, and what a packet number needs first. */
 export interface PacketBatch {
   buffer: ArrayBuffer;
   used: number;
   count: number;
-  /** [packet index, vmswitch, metadata] of the packets that have either. */
-  extras: Array<[number, VmSwitchInfo | null, string]>;
+  /** [packet index, text] of the packets that have WLAN metadata. */
+  metadata: Array<[number, string]>;
+  /**
+   * vSwitch ports' strings (PortName, NicName, NicType), each once a batch: they are the same for
+   * thousands of packets, and a copy per packet was most of the batch's cost to send and read.
+   */
+  ports: Array<[string, string, string]>;
   /** Interfaces created just before the packet of that index. */
   interfaces: Array<[number, CaptureInterface]>;
 }
@@ -42,8 +51,11 @@ export class BatchWriter {
   private u8: Uint8Array;
   private used = 0;
   private count = 0;
-  private extras: PacketBatch['extras'] = [];
+  private metadata: PacketBatch['metadata'] = [];
   private interfaces: PacketBatch['interfaces'] = [];
+  private ports: PacketBatch['ports'] = [];
+  /** PortName -> indexes in `ports` of the strings with that PortName. */
+  private portIndex = new Map<string, number[]>();
 
   constructor(buffer: ArrayBuffer = new ArrayBuffer(BATCH_BYTES)) {
     this.buffer = buffer;
@@ -62,7 +74,7 @@ export class BatchWriter {
 
   /** Room for a packet of `length` bytes (false: take() this batch first). */
   fits(length: number): boolean {
-    return this.used + BASE_BYTES + PKTMON_BYTES + length + 8 <= this.buffer.byteLength;
+    return this.used + BASE_BYTES + PKTMON_BYTES + VMSWITCH_BYTES + length + 8 <= this.buffer.byteLength;
   }
 
   addInterface(i: CaptureInterface): void {
@@ -85,9 +97,10 @@ export class BatchWriter {
     u[s + 10] = p.miniportIfIndex;
     u[s + 11] = p.lowerIfIndex;
     u[s + 13] = d.length;
-    const extra = p.vmswitch !== null || p.metadata !== '';
+    const vm = p.vmswitch;
     const pktmon = (p.pktGroupIdHi | p.pktGroupIdLo | p.pktNumber | p.appearance | p.componentId | p.edgeId | p.filterId | p.dirTag | p.pktmonPacketType | p.dropReason | p.dropLocation) !== 0;
-    u[s + 12] = (p.truncated ? F_TRUNCATED : 0) | (p.dropped ? F_DROPPED : 0) | (p.relabelled ? F_RELABELLED : 0) | (extra ? F_EXTRA : 0) | (pktmon ? F_PKTMON : 0);
+    u[s + 12] = (p.truncated ? F_TRUNCATED : 0) | (p.dropped ? F_DROPPED : 0) | (p.relabelled ? F_RELABELLED : 0) | (p.metadata !== '' ? F_METADATA : 0) |
+      (pktmon ? F_PKTMON : 0) | (vm ? F_VMSWITCH : 0);
     let at = this.used + BASE_BYTES;
     if (pktmon) {
       const m = at >>> 2;
@@ -104,23 +117,47 @@ export class BatchWriter {
       u[m + 10] = p.dropLocation;
       at += PKTMON_BYTES;
     }
-    if (extra) this.extras.push([this.count, p.vmswitch, p.metadata]);
+    if (vm) {
+      const m = at >>> 2;
+      u[m] = vm.portId;
+      u[m + 1] = vm.destinationCount;
+      u[m + 2] = vm.vlanId;
+      u[m + 3] = vm.hashValue;
+      u[m + 4] = this.portStrings(vm);
+      at += VMSWITCH_BYTES;
+    }
+    if (p.metadata !== '') this.metadata.push([this.count, p.metadata]);
     this.u8.set(d, at);
     this.used = at + ((d.length + 7) & ~7);
     this.count++;
   }
 
+  /** The index in `ports` of a vSwitch packet's strings (added on first sight in this batch). */
+  private portStrings(vm: VmSwitchInfo): number {
+    let known = this.portIndex.get(vm.portName);
+    if (known) {
+      for (const k of known) {
+        const s = this.ports[k]!;
+        if (s[1] === vm.nicName && s[2] === vm.nicType) return k;
+      }
+    } else this.portIndex.set(vm.portName, (known = []));
+    known.push(this.ports.length);
+    return this.ports.push([vm.portName, vm.nicName, vm.nicType]) - 1;
+  }
+
   /** The batch so far; the writer goes on in `next` (a returned or a new buffer). */
   take(next: ArrayBuffer): PacketBatch {
-    const b: PacketBatch = { buffer: this.buffer, used: this.used, count: this.count, extras: this.extras, interfaces: this.interfaces };
+    const b: PacketBatch = { buffer: this.buffer, used: this.used, count: this.count, metadata: this.metadata, interfaces: this.interfaces, ports: this.ports };
     this.buffer = next;
     this.u32 = new Uint32Array(next);
     this.f64 = new Float64Array(next);
     this.u8 = new Uint8Array(next);
     this.used = 0;
     this.count = 0;
-    this.extras = [];
+    this.metadata = [];
     this.interfaces = [];
+    this.ports = [];
+    this.portIndex = new Map();
     return b;
   }
 }
@@ -133,7 +170,7 @@ export function readBatch(b: PacketBatch, p: PacketRecord, onInterface: (i: Capt
   const u = new Uint32Array(b.buffer, 0, b.used >>> 2);
   const f64 = new Float64Array(b.buffer, 0, b.used >>> 3);
   let nextIf = 0;
-  let nextExtra = 0;
+  let nextMetadata = 0;
   let at = 0;
   let pktmonSet = true; // whether p may hold PktMon values (cleared once at the first packet without)
   for (let k = 0; k < b.count; k++) {
@@ -155,14 +192,7 @@ export function readBatch(b: PacketBatch, p: PacketRecord, onInterface: (i: Capt
     p.truncated = (f & F_TRUNCATED) !== 0;
     p.dropped = (f & F_DROPPED) !== 0;
     p.relabelled = (f & F_RELABELLED) !== 0;
-    if (f & F_EXTRA) {
-      const e = b.extras[nextExtra++]!;
-      p.vmswitch = e[1];
-      p.metadata = e[2];
-    } else {
-      p.vmswitch = null;
-      p.metadata = '';
-    }
+    p.metadata = f & F_METADATA ? b.metadata[nextMetadata++]![1] : '';
     at += BASE_BYTES;
     if (f & F_PKTMON) {
       readPktmon(u, at >>> 2, p);
@@ -172,6 +202,12 @@ export function readBatch(b: PacketBatch, p: PacketRecord, onInterface: (i: Capt
       readPktmon(ZERO, 0, p);
       pktmonSet = false;
     }
+    if (f & F_VMSWITCH) {
+      const m = at >>> 2;
+      const strings = b.ports[u[m + 4]!]!;
+      p.vmswitch = { portId: u[m]!, portName: strings[0], nicName: strings[1], nicType: strings[2], destinationCount: u[m + 1]!, vlanId: u[m + 2]!, hashValue: u[m + 3]! };
+      at += VMSWITCH_BYTES;
+    } else p.vmswitch = null;
     p.data = new Uint8Array(b.buffer, at, len);
     at += (len + 7) & ~7;
     onPacket(p);

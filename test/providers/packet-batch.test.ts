@@ -18,7 +18,9 @@ function fieldArb(key: string, def: unknown): fc.Arbitrary<unknown> {
   if (key === 'data') return fc.uint8Array({ maxLength: 1600 });
   if (key === 'ticks') return fc.oneof(fc.integer({ min: -(2 ** 40), max: 2 ** 52 }), fc.double({ noNaN: true, noDefaultInfinity: true }));
   if (key === 'vmswitch') {
-    const vm = fc.record({ portId: fc.nat(), portName: fc.string(), nicName: fc.string(), nicType: fc.string(), destinationCount: fc.nat(), vlanId: fc.nat(4095), hashValue: fc.nat() });
+    // Strings often shared between packets (one port's), in other combinations too: each batch keeps each set once.
+    const text = fc.oneof(fc.string(), fc.constantFrom('', 'port-A', 'NIC 1'));
+    const vm = fc.record({ portId: fc.nat(), portName: text, nicName: text, nicType: text, destinationCount: fc.nat(), vlanId: fc.nat(4095), hashValue: fc.nat({ max: 0xffffffff }) });
     return fc.option(vm, { nil: null });
   }
   if (typeof def === 'boolean') return fc.boolean();
@@ -32,6 +34,7 @@ const packetArb = fc.record(Object.fromEntries(KEYS.map((k) => [k, fieldArb(k, (
 function snapshot(p: PacketRecord): Fields {
   const o: Fields = { ...p };
   o['data'] = [...p.data];
+  o['vmswitch'] = p.vmswitch ? { ...p.vmswitch } : null; // values compared, not prototypes
   return o;
 }
 
