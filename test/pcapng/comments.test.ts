@@ -1,5 +1,5 @@
 /**
- * Per-packet comments of NDIS and vSwitch packets, as Wireshark shows them. The converter keeps
+ * Per-packet comments of NDIS, vSwitch and PktMon packets, as Wireshark shows them. The converter keeps
  * encoded comment parts per interface, CPU, process and thread (and per vSwitch port's strings);
  * whatever the order of packets, each comment must be the one its own fields spell, written out
  * here independently of the converter.
@@ -14,6 +14,7 @@ import { readPcapng } from '../../src/pcapng/pcapng-reader.js';
 import type { CaptureInterface } from '../../src/providers/interfaces.js';
 import { PacketRecord, SOURCE } from '../../src/providers/packet-record.js';
 import { PktmonComponents } from '../../src/providers/pktmon.js';
+import { pktmonDropReasonName } from '../../src/providers/pktmon-tables.js';
 import { LINKTYPE } from '../../src/util/link-type.js';
 
 /** Three interfaces: plain NDIS (LWF over a miniport), and two vSwitch ports. */
@@ -105,4 +106,76 @@ test('comments: one thread\'s packets alternating between two ports and destinat
   const specs: Spec[] = [];
   for (let k = 0; k < 40; k++) specs.push({ ...base, portName: k % 3 ? 'A' : 'B', destinationCount: k % 2, hashValue: k * 0x01010101 });
   assert.deepEqual(await comments(specs), specs.map(expectedComment));
+});
+
+/** PktMon: two components (one with named edges), packets on either, with counters, drops, relabelling. */
+const COMPONENTS = [
+  { id: 59, name: 'netvsc.sys:Upper', prefix: 'component=59 netvsc.sys', edges: new Map([[1, 'Upper Rx'], [2, 'Lower Tx']]) },
+  { id: 7, name: 'vmswitch', prefix: 'component=7', edges: new Map<number, string>() },
+];
+const DIRECTIONS: Record<number, string> = { 1: 'In', 2: 'Out', 3: 'Rx', 4: 'Tx' };
+
+interface PktmonSpec {
+  comp: number; cpu: number; pid: number; tid: number; edgeId: number; dirTag: number; appearance: number; pktNumber: number;
+  filterId: number; dropped: boolean; dropReason: number; dropLocation: number; relabelled: boolean;
+}
+
+const pktmonPacket: fc.Arbitrary<PktmonSpec> = fc.record({
+  comp: fc.integer({ min: 0, max: COMPONENTS.length - 1 }),
+  cpu: fc.integer({ min: 0, max: 2 }),
+  pid: fc.constantFrom(4, 0),
+  tid: fc.constantFrom(0, 9000),
+  edgeId: fc.constantFrom(1, 2, 3),
+  dirTag: fc.constantFrom(1, 2, 3, 4),
+  appearance: fc.oneof(fc.constantFrom(0, 1, 10, 100), fc.nat(65535)),
+  pktNumber: fc.oneof(fc.constantFrom(0, 1, 2, 10, 1000, 4294967295), fc.nat({ max: 0xffffffff })),
+  filterId: fc.constantFrom(0, 3, 10),
+  dropped: fc.boolean(),
+  dropReason: fc.constantFrom(0, 25, 1205, 950, 7777),
+  dropLocation: fc.constantFrom(0, 0xe000010a, 0xffffffff),
+  relabelled: fc.boolean(),
+});
+
+function expectedPktmon(s: PktmonSpec): string {
+  const c = COMPONENTS[s.comp]!;
+  let t = `${c.prefix} edge=${c.edges.get(s.edgeId) ?? s.edgeId} ${DIRECTIONS[s.dirTag]} PID=${s.pid} TID=${s.tid} CPU=${s.cpu}`;
+  if (s.appearance) t += ` appearance=${s.appearance}`;
+  if (s.pktNumber > 1) t += ` pkt=${s.pktNumber}`;
+  if (s.filterId) t += ` filter=${s.filterId}`;
+  if (s.dropped) t += ` DROPPED reason="${pktmonDropReasonName(s.dropReason)}" (${s.dropReason}) location=0x${s.dropLocation.toString(16).padStart(8, '0')}`;
+  if (s.relabelled) t += ' (PacketType 2, Ethernet II frame)';
+  return t;
+}
+
+async function pktmonComments(specs: PktmonSpec[]): Promise<string[]> {
+  const sink = memorySink();
+  const out = new PcapngConsumer(sink, 'test');
+  const header = { startTime: 132000000000000000n, osBuild: 26100, loggerName: 'PktMon' } as LogfileHeader;
+  const components = new PktmonComponents();
+  for (const c of COMPONENTS) {
+    const flowCounters = [...c.edges].map(([edgeId, edgeName]) => ({ edgeId, edgeName, dirTagIn: 1, packetsIn: 0, bytesIn: 0, dirTagOut: 2, packetsOut: 0, bytesOut: 0 }));
+    components.components.set(c.id, { id: c.id, type: 0, name: c.name, description: '', props: {}, ipv4: [], ipv6: [], etherTypes: [], flowCounters });
+  }
+  out.start({ header, fileName: 'x.etl', osVersion: '10.0', components });
+  const ifaces: CaptureInterface[] = COMPONENTS.map((c, id) => ({
+    id, source: SOURCE.PKTMON, linkType: LINKTYPE.ETHERNET, name: c.name, description: '', componentId: c.id, ipv4: [], ipv6: [], packets: 0, bytes: 0,
+  }));
+  for (const i of ifaces) out.addInterface(i);
+  const p = new PacketRecord();
+  specs.forEach((s, k) => {
+    Object.assign(p, {
+      interfaceId: s.comp, source: SOURCE.PKTMON, ticks: k, data: new Uint8Array([1, 2, 3, 4]), originalLength: 4, cpu: s.cpu, processId: s.pid, threadId: s.tid,
+      componentId: COMPONENTS[s.comp]!.id, edgeId: s.edgeId, dirTag: s.dirTag, appearance: s.appearance, pktNumber: s.pktNumber, filterId: s.filterId,
+      dropped: s.dropped, dropReason: s.dropReason, dropLocation: s.dropLocation, relabelled: s.relabelled, pktGroupIdHi: 0, pktGroupIdLo: k + 1,
+    });
+    out.packet(p, ifaces[s.comp]!);
+  });
+  await out.finish();
+  return readPcapng(sink.bytes()).packets.map((x) => x.comments.join('|'));
+}
+
+test('comments: PktMon packets get the comment their own fields spell (edge, direction, counters, drop)', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(pktmonPacket, { minLength: 1, maxLength: 60 }), async (specs) => {
+    assert.deepEqual(await pktmonComments(specs), specs.map(expectedPktmon));
+  }), { numRuns: 300 });
 });

@@ -1,0 +1,263 @@
+/**
+ * Each packet's comment in the pcapng, which is what Wireshark users read: where the packet was
+ * seen (interface, PktMon component and edge, vSwitch port), by which process, thread and CPU,
+ * and what happened to it. build() spells the text; encoded() gives its UTF-8 bytes without
+ * building it for the packets whose comment repeats (issue 13):
+ * - a plain NDIS packet's comment is the same for every packet of one interface, CPU, process and
+ *   thread: kept encoded whole;
+ * - a vSwitch packet's comment, up to its hash, is the same for one port, VLAN and destination
+ *   count too; a PktMon packet's, up to its counters, for one edge and direction: those heads are
+ *   kept encoded, and the numbers after them written as digits.
+ */
+import type { CaptureInterface } from '../providers/interfaces.js';
+import { SOURCE, type PacketRecord, type VmSwitchInfo } from '../providers/packet-record.js';
+import type { PktmonComponents } from '../providers/pktmon.js';
+import { lookupName, PKTMON_DIRECTION, pktmonDropReasonName } from '../providers/pktmon-tables.js';
+
+/** At most this many encoded comments and heads are kept (then the caches start again). */
+const CACHE_SIZE = 8192;
+/** Heads kept per interface, CPU, process and thread (ports' strings, edges and directions). */
+const HEADS_PER_THREAD = 8;
+
+const utf8 = new TextEncoder();
+const HEX = utf8.encode('0123456789abcdef');
+const TRUNCATED = utf8.encode(' truncated');
+const APPEARANCE = utf8.encode(' appearance=');
+const PKT = utf8.encode(' pkt=');
+const FILTER = utf8.encode(' filter=');
+const RELABELLED = utf8.encode(' (PacketType 2, Ethernet II frame)');
+
+/** A comment's head: the packet fields it was made from, and its bytes. */
+interface VmHead extends VmSwitchInfo {
+  bytes: Uint8Array;
+}
+interface PktmonHead {
+  componentId: number;
+  edgeId: number;
+  dirTag: number;
+  bytes: Uint8Array;
+}
+
+/** Values per interface and CPU, process and thread: the keys that repeat for thousands of packets. */
+class PerThread<V> {
+  private readonly m = new Map<number, Map<number, Map<number, V>>>();
+
+  get(where: number, pid: number, tid: number): V | undefined {
+    return this.m.get(where)?.get(pid)?.get(tid);
+  }
+
+  set(where: number, pid: number, tid: number, v: V): void {
+    let byProcess = this.m.get(where);
+    if (!byProcess) this.m.set(where, (byProcess = new Map()));
+    let byThread = byProcess.get(pid);
+    if (!byThread) byProcess.set(pid, (byThread = new Map()));
+    byThread.set(tid, v);
+  }
+
+  clear(): void {
+    this.m.clear();
+  }
+}
+
+export class PacketComments {
+  private readonly prefix = new Map<number, string>();
+  private readonly edges = new Map<number, Map<number, string>>();
+  private readonly plainBytes = new PerThread<Uint8Array>();
+  private readonly vmHeads = new PerThread<VmHead[]>();
+  private readonly pktmonHeads = new PerThread<PktmonHead[]>();
+  /** ` DROPPED reason="…" (code) location=0x`, encoded, per drop reason code. */
+  private readonly dropBytes = new Map<number, Uint8Array>();
+  private cached = 0;
+  private scratch = new Uint8Array(2048);
+
+  constructor(components: PktmonComponents) {
+    for (const c of components.components.values()) {
+      const m = new Map<number, string>();
+      for (const f of c.flowCounters) m.set(f.edgeId, f.edgeName);
+      this.edges.set(c.id, m);
+    }
+  }
+
+  build(p: PacketRecord, i: CaptureInterface): string {
+    const pre = this.prefixOf(p, i);
+    if (p.source === SOURCE.PKTMON) {
+      const edge = this.edges.get(p.componentId)?.get(p.edgeId);
+      let s = `${pre} edge=${edge ?? p.edgeId} ${lookupName(PKTMON_DIRECTION, p.dirTag)} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`;
+      if (p.appearance) s += ` appearance=${p.appearance}`;
+      if (p.pktNumber > 1) s += ` pkt=${p.pktNumber}`;
+      if (p.filterId) s += ` filter=${p.filterId}`;
+      if (p.dropped) s += dropText(p.dropReason) + hex8(p.dropLocation);
+      if (p.relabelled) s += ' (PacketType 2, Ethernet II frame)';
+      return s;
+    }
+    let s = `${pre} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`;
+    if (p.vmswitch) {
+      const vm = p.vmswitch;
+      s += ` VlanId=${vm.vlanId} SrcPortId=${vm.portId} SrcNicType=${vm.nicType} SrcNicName=${vm.nicName} SrcPortName=${vm.portName}`;
+      if (vm.destinationCount > 0) s += ` DstNicCount=${vm.destinationCount}`;
+      s += ` HashValue=${hex8(vm.hashValue)}`;
+    }
+    if (p.truncated) s += ' truncated';
+    if (p.metadata) s += ` ${p.metadata}`;
+    return s;
+  }
+
+  /** build()'s text, encoded: valid until the next call. */
+  encoded(p: PacketRecord, i: CaptureInterface): Uint8Array {
+    if (p.source === SOURCE.PKTMON) return this.pktmon(p, i);
+    if (p.metadata) return this.encode(this.build(p, i));
+    if (p.vmswitch) return this.vmswitch(p, i, p.vmswitch);
+    if (p.truncated) return this.encode(this.build(p, i));
+    return this.plain(p, i);
+  }
+
+  /** Any text, encoded: valid until the next call. */
+  encode(text: string): Uint8Array {
+    if (text.length * 3 > this.scratch.length) this.scratch = new Uint8Array(text.length * 3);
+    const { written } = utf8.encodeInto(text, this.scratch);
+    return this.scratch.subarray(0, written);
+  }
+
+  /** An NDIS packet whose comment is its interface, process, thread and CPU alone: kept whole (shared; never modified). */
+  private plain(p: PacketRecord, i: CaptureInterface): Uint8Array {
+    const where = i.id * 65536 + p.cpu;
+    let b = this.plainBytes.get(where, p.processId, p.threadId);
+    if (b) return b;
+    this.count();
+    b = utf8.encode(this.build(p, i));
+    this.plainBytes.set(where, p.processId, p.threadId, b);
+    return b;
+  }
+
+  /** A vSwitch packet: the head up to HashValue=, the hash, ' truncated'. */
+  private vmswitch(p: PacketRecord, i: CaptureInterface, vm: VmSwitchInfo): Uint8Array {
+    const where = i.id * 65536 + p.cpu;
+    const heads = this.vmHeads.get(where, p.processId, p.threadId);
+    let e: VmHead | undefined;
+    if (heads) {
+      for (const h of heads) {
+        if (h.destinationCount === vm.destinationCount && h.portName === vm.portName && h.nicName === vm.nicName && h.nicType === vm.nicType &&
+          h.portId === vm.portId && h.vlanId === vm.vlanId) {
+          e = h;
+          break;
+        }
+      }
+    }
+    if (!e) {
+      const text = this.build(p, i);
+      e = { ...vm, bytes: utf8.encode(text.slice(0, text.lastIndexOf(' HashValue=') + ' HashValue='.length)) };
+      this.remember(this.vmHeads, where, p, heads, e);
+    }
+    let n = this.start(e.bytes, 32);
+    n = writeHex8(this.scratch, n, vm.hashValue);
+    if (p.truncated) n = put(this.scratch, n, TRUNCATED);
+    return this.scratch.subarray(0, n);
+  }
+
+  /** A PktMon packet: the head up to CPU=n, then appearance, pkt, filter, the drop and the relabelling. */
+  private pktmon(p: PacketRecord, i: CaptureInterface): Uint8Array {
+    const where = i.id * 65536 + p.cpu;
+    const heads = this.pktmonHeads.get(where, p.processId, p.threadId);
+    let e: PktmonHead | undefined;
+    if (heads) {
+      for (const h of heads) {
+        if (h.edgeId === p.edgeId && h.dirTag === p.dirTag && h.componentId === p.componentId) {
+          e = h;
+          break;
+        }
+      }
+    }
+    if (!e) {
+      const pre = this.prefixOf(p, i);
+      const edge = this.edges.get(p.componentId)?.get(p.edgeId);
+      e = { componentId: p.componentId, edgeId: p.edgeId, dirTag: p.dirTag, bytes: utf8.encode(`${pre} edge=${edge ?? p.edgeId} ${lookupName(PKTMON_DIRECTION, p.dirTag)} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`) };
+      this.remember(this.pktmonHeads, where, p, heads, e);
+    }
+    let drop: Uint8Array | undefined;
+    if (p.dropped) {
+      drop = this.dropBytes.get(p.dropReason);
+      if (!drop) this.dropBytes.set(p.dropReason, (drop = utf8.encode(dropText(p.dropReason))));
+    }
+    const out = this.scratch;
+    let n = this.start(e.bytes, 100 + (drop?.length ?? 0));
+    if (p.appearance) n = writeDecimal(out, put(out, n, APPEARANCE), p.appearance);
+    if (p.pktNumber > 1) n = writeDecimal(out, put(out, n, PKT), p.pktNumber);
+    if (p.filterId) n = writeDecimal(out, put(out, n, FILTER), p.filterId);
+    if (drop) n = writeHex8(out, put(out, n, drop), p.dropLocation);
+    if (p.relabelled) n = put(out, n, RELABELLED);
+    return out.subarray(0, n);
+  }
+
+  /** Copies `head` to the start of the scratch buffer, with room for `more` bytes after it; the end. */
+  private start(head: Uint8Array, more: number): number {
+    if (this.scratch.length < head.length + more) this.scratch = new Uint8Array((head.length + more) * 2);
+    this.scratch.set(head, 0);
+    return head.length;
+  }
+
+  /** Keeps a new head for this interface, CPU, process and thread (a few at most). */
+  private remember<H>(cache: PerThread<H[]>, where: number, p: PacketRecord, heads: H[] | undefined, e: H): void {
+    this.count();
+    const fresh = cache.get(where, p.processId, p.threadId); // undefined again after count() cleared
+    if (!fresh || fresh !== heads) cache.set(where, p.processId, p.threadId, [e]);
+    else if (fresh.length < HEADS_PER_THREAD) fresh.push(e);
+    else fresh[this.cached % HEADS_PER_THREAD] = e;
+  }
+
+  /** Counts one more kept comment or head; at CACHE_SIZE, every cache starts again. */
+  private count(): void {
+    if (this.cached >= CACHE_SIZE) {
+      this.plainBytes.clear();
+      this.vmHeads.clear();
+      this.pktmonHeads.clear();
+      this.dropBytes.clear();
+      this.cached = 0;
+    }
+    this.cached++;
+  }
+
+  private prefixOf(p: PacketRecord, i: CaptureInterface): string {
+    let pre = this.prefix.get(i.id);
+    if (pre === undefined) {
+      pre = makePrefix(p, i);
+      this.prefix.set(i.id, pre);
+    }
+    return pre;
+  }
+}
+
+function makePrefix(p: PacketRecord, i: CaptureInterface): string {
+  if (p.source === SOURCE.PKTMON) return `component=${p.componentId}${i.name.includes(':') ? ` ${i.name.slice(0, i.name.lastIndexOf(':'))}` : ''}`;
+  return p.lowerIfIndex !== p.miniportIfIndex ? `ifIndex=${p.lowerIfIndex} miniport=${p.miniportIfIndex}` : `ifIndex=${p.lowerIfIndex}`;
+}
+
+function dropText(reason: number): string {
+  return ` DROPPED reason="${pktmonDropReasonName(reason)}" (${reason}) location=0x`;
+}
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}
+
+function put(out: Uint8Array, n: number, bytes: Uint8Array): number {
+  out.set(bytes, n);
+  return n + bytes.length;
+}
+
+function writeHex8(out: Uint8Array, n: number, v: number): number {
+  const h = v >>> 0;
+  for (let k = 28; k >= 0; k -= 4) out[n++] = HEX[(h >>> k) & 15]!;
+  return n;
+}
+
+/** A non-negative integer's decimal digits (as `${v}` spells it). */
+function writeDecimal(out: Uint8Array, n: number, v: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  let x = v;
+  for (let k = n + digits - 1; k >= n; k--) {
+    out[k] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  return n + digits;
+}
