@@ -14,6 +14,11 @@ import { SOURCE, type PacketRecord, type VmSwitchInfo } from '../providers/packe
 import type { PktmonComponents } from '../providers/pktmon.js';
 import { lookupName, PKTMON_DIRECTION, pktmonDropReasonName } from '../providers/pktmon-tables.js';
 
+/**
+ * A comment is cut at this many bytes (whole characters), as it always was: pcapng gives an
+ * option 65,535 bytes at most, and a port or component name has no limit.
+ */
+const MAX_COMMENT_BYTES = 2048;
 /** At most this many encoded comments and heads are kept (then the caches start again). */
 const CACHE_SIZE = 8192;
 /** Heads kept per interface, CPU, process and thread (ports' strings, edges and directions). */
@@ -68,7 +73,7 @@ export class PacketComments {
   /** ` DROPPED reason="…" (code) location=0x`, encoded, per drop reason code. */
   private readonly dropBytes = new Map<number, Uint8Array>();
   private cached = 0;
-  private scratch = new Uint8Array(2048);
+  private readonly scratch = new Uint8Array(MAX_COMMENT_BYTES);
 
   constructor(components: PktmonComponents) {
     for (const c of components.components.values()) {
@@ -111,9 +116,8 @@ export class PacketComments {
     return this.plain(p, i);
   }
 
-  /** Any text, encoded: valid until the next call. */
+  /** Any text, encoded and cut at MAX_COMMENT_BYTES (whole characters): valid until the next call. */
   encode(text: string): Uint8Array {
-    if (text.length * 3 > this.scratch.length) this.scratch = new Uint8Array(text.length * 3);
     const { written } = utf8.encodeInto(text, this.scratch);
     return this.scratch.subarray(0, written);
   }
@@ -148,10 +152,12 @@ export class PacketComments {
       e = { ...vm, bytes: utf8.encode(text.slice(0, text.lastIndexOf(' HashValue=') + ' HashValue='.length)) };
       this.remember(this.vmHeads, where, p, heads, e);
     }
-    let n = this.start(e.bytes, 32);
-    n = writeHex8(this.scratch, n, vm.hashValue);
-    if (p.truncated) n = put(this.scratch, n, TRUNCATED);
-    return this.scratch.subarray(0, n);
+    const out = this.scratch;
+    if (e.bytes.length + 8 + TRUNCATED.length > out.length) return this.encode(this.build(p, i)); // cut: as encode() cuts it
+    let n = put(out, 0, e.bytes);
+    n = writeHex8(out, n, vm.hashValue);
+    if (p.truncated) n = put(out, n, TRUNCATED);
+    return out.subarray(0, n);
   }
 
   /** A PktMon packet: the head up to CPU=n, then appearance, pkt, filter, the drop and the relabelling. */
@@ -179,20 +185,15 @@ export class PacketComments {
       if (!drop) this.dropBytes.set(p.dropReason, (drop = utf8.encode(dropText(p.dropReason))));
     }
     const out = this.scratch;
-    let n = this.start(e.bytes, 100 + (drop?.length ?? 0));
+    // The tail is at most 82 bytes and the drop's text: past the limit, cut as encode() cuts it.
+    if (e.bytes.length + 100 + (drop?.length ?? 0) > out.length) return this.encode(this.build(p, i));
+    let n = put(out, 0, e.bytes);
     if (p.appearance) n = writeDecimal(out, put(out, n, APPEARANCE), p.appearance);
     if (p.pktNumber > 1) n = writeDecimal(out, put(out, n, PKT), p.pktNumber);
     if (p.filterId) n = writeDecimal(out, put(out, n, FILTER), p.filterId);
     if (drop) n = writeHex8(out, put(out, n, drop), p.dropLocation);
     if (p.relabelled) n = put(out, n, RELABELLED);
     return out.subarray(0, n);
-  }
-
-  /** Copies `head` to the start of the scratch buffer, with room for `more` bytes after it; the end. */
-  private start(head: Uint8Array, more: number): number {
-    if (this.scratch.length < head.length + more) this.scratch = new Uint8Array((head.length + more) * 2);
-    this.scratch.set(head, 0);
-    return head.length;
   }
 
   /** Keeps a new head for this interface, CPU, process and thread (a few at most). */

@@ -136,8 +136,8 @@ const pktmonPacket: fc.Arbitrary<PktmonSpec> = fc.record({
   relabelled: fc.boolean(),
 });
 
-function expectedPktmon(s: PktmonSpec): string {
-  const c = COMPONENTS[s.comp]!;
+function expectedPktmon(s: PktmonSpec, components = COMPONENTS): string {
+  const c = components[s.comp]!;
   let t = `${c.prefix} edge=${c.edges.get(s.edgeId) ?? s.edgeId} ${DIRECTIONS[s.dirTag]} PID=${s.pid} TID=${s.tid} CPU=${s.cpu}`;
   if (s.appearance) t += ` appearance=${s.appearance}`;
   if (s.pktNumber > 1) t += ` pkt=${s.pktNumber}`;
@@ -147,17 +147,17 @@ function expectedPktmon(s: PktmonSpec): string {
   return t;
 }
 
-async function pktmonComments(specs: PktmonSpec[]): Promise<string[]> {
+async function pktmonComments(specs: PktmonSpec[], components = COMPONENTS): Promise<string[]> {
   const sink = memorySink();
   const out = new PcapngConsumer(sink, 'test');
   const header = { startTime: 132000000000000000n, osBuild: 26100, loggerName: 'PktMon' } as LogfileHeader;
-  const components = new PktmonComponents();
-  for (const c of COMPONENTS) {
+  const rundown = new PktmonComponents();
+  for (const c of components) {
     const flowCounters = [...c.edges].map(([edgeId, edgeName]) => ({ edgeId, edgeName, dirTagIn: 1, packetsIn: 0, bytesIn: 0, dirTagOut: 2, packetsOut: 0, bytesOut: 0 }));
-    components.components.set(c.id, { id: c.id, type: 0, name: c.name, description: '', props: {}, ipv4: [], ipv6: [], etherTypes: [], flowCounters });
+    rundown.components.set(c.id, { id: c.id, type: 0, name: c.name, description: '', props: {}, ipv4: [], ipv6: [], etherTypes: [], flowCounters });
   }
-  out.start({ header, fileName: 'x.etl', osVersion: '10.0', components });
-  const ifaces: CaptureInterface[] = COMPONENTS.map((c, id) => ({
+  out.start({ header, fileName: 'x.etl', osVersion: '10.0', components: rundown });
+  const ifaces: CaptureInterface[] = components.map((c, id) => ({
     id, source: SOURCE.PKTMON, linkType: LINKTYPE.ETHERNET, name: c.name, description: '', componentId: c.id, ipv4: [], ipv6: [], packets: 0, bytes: 0,
   }));
   for (const i of ifaces) out.addInterface(i);
@@ -165,7 +165,7 @@ async function pktmonComments(specs: PktmonSpec[]): Promise<string[]> {
   specs.forEach((s, k) => {
     Object.assign(p, {
       interfaceId: s.comp, source: SOURCE.PKTMON, ticks: k, data: new Uint8Array([1, 2, 3, 4]), originalLength: 4, cpu: s.cpu, processId: s.pid, threadId: s.tid,
-      componentId: COMPONENTS[s.comp]!.id, edgeId: s.edgeId, dirTag: s.dirTag, appearance: s.appearance, pktNumber: s.pktNumber, filterId: s.filterId,
+      componentId: components[s.comp]!.id, edgeId: s.edgeId, dirTag: s.dirTag, appearance: s.appearance, pktNumber: s.pktNumber, filterId: s.filterId,
       dropped: s.dropped, dropReason: s.dropReason, dropLocation: s.dropLocation, relabelled: s.relabelled, pktGroupIdHi: 0, pktGroupIdLo: k + 1,
     });
     out.packet(p, ifaces[s.comp]!);
@@ -176,6 +176,36 @@ async function pktmonComments(specs: PktmonSpec[]): Promise<string[]> {
 
 test('comments: PktMon packets get the comment their own fields spell (edge, direction, counters, drop)', async () => {
   await fc.assert(fc.asyncProperty(fc.array(pktmonPacket, { minLength: 1, maxLength: 60 }), async (specs) => {
-    assert.deepEqual(await pktmonComments(specs), specs.map(expectedPktmon));
+    assert.deepEqual(await pktmonComments(specs), specs.map((x) => expectedPktmon(x)));
   }), { numRuns: 300 });
+});
+
+/** `text` cut at `max` bytes of UTF-8, whole characters only (how a comment is kept under pcapng's limit). */
+function cutUtf8(text: string, max: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > max) break;
+    bytes += n;
+    out += ch;
+  }
+  return out;
+}
+
+test('comments: long names give comments cut at 2048 bytes, whole characters, on the first packet and after', async () => {
+  const long = [
+    { ...COMPONENTS[0]!, name: `${'n'.repeat(1990)}:Upper`, prefix: `component=59 ${'n'.repeat(1990)}` },
+    { ...COMPONENTS[1]!, name: 'é'.repeat(1100), prefix: 'component=7' },
+  ];
+  const specs: PktmonSpec[] = [0, 0, 1, 0].map((comp, k) => ({
+    comp, cpu: 0, pid: 4, tid: 8, edgeId: 1, dirTag: 3, appearance: 3, pktNumber: 2, filterId: 0, dropped: k % 2 === 0, dropReason: 25, dropLocation: 1, relabelled: false,
+  }));
+  assert.deepEqual(await pktmonComments(specs, long), specs.map((s) => cutUtf8(expectedPktmon(s, long), 2048)));
+  const base: Spec = {
+    iface: 1, cpu: 0, pid: 4, tid: 256, portId: 16, portName: 'é'.repeat(1100), nicName: 'NIC', nicType: 'Synthetic', destinationCount: 0, vlanId: 0, hashValue: 7, truncated: true, metadata: '',
+  };
+  const vm = [base, { ...base, portName: '\u4e2d'.repeat(400) }, base];
+  assert.deepEqual(await comments(vm), vm.map((s) => cutUtf8(expectedComment(s), 2048)));
 });
