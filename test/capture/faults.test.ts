@@ -167,7 +167,9 @@ test('refusals: not elevated, a foreign session, NetEventPacketCapture missing; 
   assert.equal(foreign.snapshotState().sessions.length, 1, 'a foreign session is never touched');
   const old = await capture('auto', new SimHost({ state: { osBuild: 9200 } }));
   assert.equal(old.record.backend, 'netsh', 'no NetEventPacketCapture and no pktmon on build 9200: netsh');
-  const left = new SimHost({ state: { sessions: [{ name: 'wnvcap-20250101T000000Z-dead', status: 'Running', localFilePath: 'C:\\x.etl', maxFileSizeMB: 250, packetProvider: true, providers: [] }] } });
+  // The leftover's file: the simulated host writes it where the session says when it stops it.
+  const leftFile = join(mkdtempSync(join(tmpdir(), 'wnvcap-leftover-')), 'x.etl');
+  const left = new SimHost({ state: { sessions: [{ name: 'wnvcap-20250101T000000Z-dead', status: 'Running', localFilePath: leftFile, maxFileSizeMB: 250, packetProvider: true, providers: [] }] } });
   const l = await capture('auto', left);
   assert.equal(l.record.outcome, 'completed');
   assert.ok(l.record.warnings.some((w) => /removed leftover session wnvcap-20250101T000000Z-dead/.test(w)));
