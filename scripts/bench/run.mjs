@@ -12,9 +12,13 @@ const filter = new RegExp(process.argv[2] ?? '.');
 /** Runs of each tool in the report cases (BENCH_REPS). */
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 
+/** The median of numbers (the upper middle one of an even count). */
+function median(xs) {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
+}
+
 /** Per field, the median of the runs. */
 function medians(runs) {
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   return { s: median(runs.map((r) => r.s)), cpu: median(runs.map((r) => r.cpu)), rssMb: median(runs.map((r) => r.rssMb)) };
 }
 const { writeNdisScenario, writePktmonScenario } = await import(join(root, 'dist/sim/scenarios.js'));
@@ -182,7 +186,6 @@ if (filter.test('startup')) {
       runs[k].push({ cpu: u + s, wall: e });
     });
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const figures = runs.map((r) => ({ cpu: median(r.map((x) => x.cpu)), wall: median(r.map((x) => x.wall)) }));
   const line = `startup (median of 21, interleaved): ` + commands.map(([name], k) => `${name} ${figures[k].cpu.toFixed(2)} s CPU / ${figures[k].wall.toFixed(2)} s wall` +
     (k ? ` (+${(figures[k].cpu - figures[0].cpu).toFixed(2)} / +${(figures[k].wall - figures[0].wall).toFixed(2)})` : '')).join('; ');

@@ -47,16 +47,17 @@ interface PktmonHead {
 class PerThread<V> {
   private readonly m = new Map<number, Map<number, Map<number, V>>>();
 
-  get(where: number, pid: number, tid: number): V | undefined {
-    return this.m.get(where)?.get(pid)?.get(tid);
+  get(p: PacketRecord, i: CaptureInterface): V | undefined {
+    return this.m.get(i.id * 65536 + p.cpu)?.get(p.processId)?.get(p.threadId);
   }
 
-  set(where: number, pid: number, tid: number, v: V): void {
+  set(p: PacketRecord, i: CaptureInterface, v: V): void {
+    const where = i.id * 65536 + p.cpu; // CPU < 2048 (buffer-reader.ts): no two keys meet
     let byProcess = this.m.get(where);
     if (!byProcess) this.m.set(where, (byProcess = new Map()));
-    let byThread = byProcess.get(pid);
-    if (!byThread) byProcess.set(pid, (byThread = new Map()));
-    byThread.set(tid, v);
+    let byThread = byProcess.get(p.processId);
+    if (!byThread) byProcess.set(p.processId, (byThread = new Map()));
+    byThread.set(p.threadId, v);
   }
 
   clear(): void {
@@ -84,10 +85,8 @@ export class PacketComments {
   }
 
   build(p: PacketRecord, i: CaptureInterface): string {
-    const pre = this.prefixOf(p, i);
     if (p.source === SOURCE.PKTMON) {
-      const edge = this.edges.get(p.componentId)?.get(p.edgeId);
-      let s = `${pre} edge=${edge ?? p.edgeId} ${lookupName(PKTMON_DIRECTION, p.dirTag)} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`;
+      let s = this.pktmonHead(p, i);
       if (p.appearance) s += ` appearance=${p.appearance}`;
       if (p.pktNumber > 1) s += ` pkt=${p.pktNumber}`;
       if (p.filterId) s += ` filter=${p.filterId}`;
@@ -95,16 +94,28 @@ export class PacketComments {
       if (p.relabelled) s += ' (PacketType 2, Ethernet II frame)';
       return s;
     }
-    let s = `${pre} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`;
-    if (p.vmswitch) {
-      const vm = p.vmswitch;
-      s += ` VlanId=${vm.vlanId} SrcPortId=${vm.portId} SrcNicType=${vm.nicType} SrcNicName=${vm.nicName} SrcPortName=${vm.portName}`;
-      if (vm.destinationCount > 0) s += ` DstNicCount=${vm.destinationCount}`;
-      s += ` HashValue=${hex8(vm.hashValue)}`;
-    }
+    let s = p.vmswitch ? this.vmHead(p, i, p.vmswitch) + hex8(p.vmswitch.hashValue) : this.ndisHead(p, i);
     if (p.truncated) s += ' truncated';
     if (p.metadata) s += ` ${p.metadata}`;
     return s;
+  }
+
+  /** An NDIS packet's comment up to its CPU. */
+  private ndisHead(p: PacketRecord, i: CaptureInterface): string {
+    return `${this.prefixOf(p, i)} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`;
+  }
+
+  /** A vSwitch packet's comment up to `HashValue=`. */
+  private vmHead(p: PacketRecord, i: CaptureInterface, vm: VmSwitchInfo): string {
+    let s = `${this.ndisHead(p, i)} VlanId=${vm.vlanId} SrcPortId=${vm.portId} SrcNicType=${vm.nicType} SrcNicName=${vm.nicName} SrcPortName=${vm.portName}`;
+    if (vm.destinationCount > 0) s += ` DstNicCount=${vm.destinationCount}`;
+    return `${s} HashValue=`;
+  }
+
+  /** A PktMon packet's comment up to its CPU. */
+  private pktmonHead(p: PacketRecord, i: CaptureInterface): string {
+    const edge = this.edges.get(p.componentId)?.get(p.edgeId);
+    return `${this.prefixOf(p, i)} edge=${edge ?? p.edgeId} ${lookupName(PKTMON_DIRECTION, p.dirTag)} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`;
   }
 
   /** build()'s text, encoded: valid until the next call. */
@@ -124,19 +135,17 @@ export class PacketComments {
 
   /** An NDIS packet whose comment is its interface, process, thread and CPU alone: kept whole (shared; never modified). */
   private plain(p: PacketRecord, i: CaptureInterface): Uint8Array {
-    const where = i.id * 65536 + p.cpu;
-    let b = this.plainBytes.get(where, p.processId, p.threadId);
+    let b = this.plainBytes.get(p, i);
     if (b) return b;
     this.count();
     b = utf8.encode(this.build(p, i));
-    this.plainBytes.set(where, p.processId, p.threadId, b);
+    this.plainBytes.set(p, i, b);
     return b;
   }
 
   /** A vSwitch packet: the head up to HashValue=, the hash, ' truncated'. */
   private vmswitch(p: PacketRecord, i: CaptureInterface, vm: VmSwitchInfo): Uint8Array {
-    const where = i.id * 65536 + p.cpu;
-    const heads = this.vmHeads.get(where, p.processId, p.threadId);
+    const heads = this.vmHeads.get(p, i);
     let e: VmHead | undefined;
     if (heads) {
       for (const h of heads) {
@@ -148,9 +157,8 @@ export class PacketComments {
       }
     }
     if (!e) {
-      const text = this.build(p, i);
-      e = { ...vm, bytes: utf8.encode(text.slice(0, text.lastIndexOf(' HashValue=') + ' HashValue='.length)) };
-      this.remember(this.vmHeads, where, p, heads, e);
+      e = { ...vm, bytes: utf8.encode(this.vmHead(p, i, vm)) };
+      this.remember(this.vmHeads, p, i, e);
     }
     const out = this.scratch;
     if (e.bytes.length + 8 + TRUNCATED.length > out.length) return this.encode(this.build(p, i)); // cut: as encode() cuts it
@@ -162,8 +170,7 @@ export class PacketComments {
 
   /** A PktMon packet: the head up to CPU=n, then appearance, pkt, filter, the drop and the relabelling. */
   private pktmon(p: PacketRecord, i: CaptureInterface): Uint8Array {
-    const where = i.id * 65536 + p.cpu;
-    const heads = this.pktmonHeads.get(where, p.processId, p.threadId);
+    const heads = this.pktmonHeads.get(p, i);
     let e: PktmonHead | undefined;
     if (heads) {
       for (const h of heads) {
@@ -174,10 +181,8 @@ export class PacketComments {
       }
     }
     if (!e) {
-      const pre = this.prefixOf(p, i);
-      const edge = this.edges.get(p.componentId)?.get(p.edgeId);
-      e = { componentId: p.componentId, edgeId: p.edgeId, dirTag: p.dirTag, bytes: utf8.encode(`${pre} edge=${edge ?? p.edgeId} ${lookupName(PKTMON_DIRECTION, p.dirTag)} PID=${p.processId} TID=${p.threadId} CPU=${p.cpu}`) };
-      this.remember(this.pktmonHeads, where, p, heads, e);
+      e = { componentId: p.componentId, edgeId: p.edgeId, dirTag: p.dirTag, bytes: utf8.encode(this.pktmonHead(p, i)) };
+      this.remember(this.pktmonHeads, p, i, e);
     }
     let drop: Uint8Array | undefined;
     if (p.dropped) {
@@ -197,12 +202,12 @@ export class PacketComments {
   }
 
   /** Keeps a new head for this interface, CPU, process and thread (a few at most). */
-  private remember<H>(cache: PerThread<H[]>, where: number, p: PacketRecord, heads: H[] | undefined, e: H): void {
-    this.count();
-    const fresh = cache.get(where, p.processId, p.threadId); // undefined again after count() cleared
-    if (!fresh || fresh !== heads) cache.set(where, p.processId, p.threadId, [e]);
-    else if (fresh.length < HEADS_PER_THREAD) fresh.push(e);
-    else fresh[this.cached % HEADS_PER_THREAD] = e;
+  private remember<H>(cache: PerThread<H[]>, p: PacketRecord, i: CaptureInterface, e: H): void {
+    this.count(); // may start every cache again
+    const heads = cache.get(p, i);
+    if (!heads) cache.set(p, i, [e]);
+    else if (heads.length < HEADS_PER_THREAD) heads.push(e);
+    else heads[this.cached % HEADS_PER_THREAD] = e;
   }
 
   /** Counts one more kept comment or head; at CACHE_SIZE, every cache starts again. */

@@ -308,9 +308,9 @@ export class NdisDecoder {
 
   /**
    * A 1003 event's PortName, NicName and NicType (UTF-16Z from `at`; `raw` is their bytes, so
-   * they end at at + raw.length); undefined when they leave no room for DestinationCount. A port's events repeat the same
-   * strings: when the bytes match the port's last ones, their text is reused, not decoded again
-   * (decoding was half of a vSwitch packet's cost; issue 13).
+   * they end at at + raw.length); undefined when they leave no room for DestinationCount. A
+   * port's events repeat the same strings: when the bytes match the port's last ones, their text
+   * is reused, not decoded again (decoding was half of a vSwitch packet's cost; issue 13).
    */
   private portStrings(rec: EtlRecord, portId: number, at: number, end: number): PortStrings | undefined {
     const known = this.ports.get(portId);
