@@ -21,11 +21,11 @@ class Replay {
   private readonly onInterface = (i: CaptureInterface): void => {
     this.interfaces.push(i);
   };
-  private readonly onPacket = (p: PacketRecord): void => {
+  private readonly onPacket = (p: PacketRecord, bytes: Uint8Array, start: number, end: number): void => {
     const i = this.interfaces[p.interfaceId]!;
     i.packets++;
-    i.bytes += p.data.length;
-    this.analysis.packet(p, i);
+    i.bytes += end - start;
+    this.analysis.frame(p, i, bytes, start, end);
   };
 
   constructor(private readonly port: MessagePort, input: WorkerInput) {

@@ -95,7 +95,12 @@ export class Analyzer {
   }
 
   add(p: PacketRecord, iface: CaptureInterface): void {
-    const d = dissect(p.data, p.linkType, this.d);
+    this.addFrame(p, iface, p.data, 0, p.data.length);
+  }
+
+  /** add() of a packet whose frame is `bytes[start, end)` (p.data is not read). */
+  addFrame(p: PacketRecord, iface: CaptureInterface, bytes: Uint8Array, start: number, end: number): void {
+    const d = dissect(bytes, p.linkType, this.d, start, end);
     if (Number.isNaN(this.startTicks)) this.startTicks = p.ticks;
     const sec = Math.floor((p.ticks - this.startTicks) / 1e7);
     this.packets++;
@@ -135,7 +140,7 @@ export class Analyzer {
     }
     const f = this.flows.add(d, p.ticks, p.originalLength, iface.id, a?.compartmentId, p.dropped, vni);
     if (f && a && !this.flowCompartment.has(f.id)) this.flowCompartment.set(f.id, a.compartmentId);
-    this.paths.add(p, d, f ? f.id : -1);
+    this.paths.add(p, d, f ? f.id : -1, bytes, end);
     if (p.dropped) {
       const k = `${p.dropReason}|${p.dropLocation}|${p.componentId}|${a?.compartmentId ?? ''}`;
       const e = this.drops.get(k) ?? { reasonCode: p.dropReason, location: p.dropLocation, componentId: p.componentId, compartmentId: a?.compartmentId ?? null, packets: 0, bytes: 0 };

@@ -19,18 +19,18 @@ const HASH_BYTES = 96;
 let hashCheck = 0;
 
 /**
- * A 30-bit hash of an IP packet's first HASH_BYTES bytes without its TTL (hop limit) and IPv4
- * checksum, which change from hop to hop; its 32-bit check in hashCheck. Four bytes a step
- * (Murmur3's mixing), the bytes after the last whole word one by one.
+ * A 30-bit hash of the first HASH_BYTES bytes of the IP packet `data[start, frameEnd)` without its
+ * TTL (hop limit) and IPv4 checksum, which change from hop to hop; its 32-bit check in hashCheck.
+ * Four bytes a step (Murmur3's mixing), the bytes after the last whole word one by one.
  */
-function packetHash(data: Uint8Array, start: number, ipVersion: number): number {
-  const end = Math.min(data.length, start + HASH_BYTES);
+function packetHash(data: Uint8Array, start: number, ipVersion: number, frameEnd: number): number {
+  const end = Math.min(frameEnd, start + HASH_BYTES);
   // The word holding TTL and checksum (IPv4: bytes 8-11, keep the protocol), or the hop limit
   // (IPv6: bytes 4-7, keep payload length and next header); little-endian words.
   const maskAt = start + (ipVersion === 4 ? 8 : 4);
   const mask = ipVersion === 4 ? 0x0000ff00 : 0x00ffffff;
   let h = 0x811c9dc5;
-  let c = data.length - start;
+  let c = frameEnd - start;
   let i = start;
   for (; i + 4 <= end; i += 4) {
     let w = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
@@ -102,14 +102,15 @@ export class PathTracker {
   multiHopPackets = 0;
   hashCollisions = 0;
 
-  add(p: PacketRecord, d: Dissection, flowId: number): void {
+  /** A packet whose frame, dissected into `d`, ends at `frameEnd` in `frame` (p.data by default). */
+  add(p: PacketRecord, d: Dissection, flowId: number, frame = p.data, frameEnd = frame.length): void {
     this.expire(p.ticks);
     let group: string | undefined;
     let h1 = 0;
     let h2 = 0;
     if (p.appearance > 0 && (p.pktGroupIdHi !== 0 || p.pktGroupIdLo !== 0)) group = `${p.pktGroupIdHi}:${p.pktGroupIdLo}:${p.pktNumber}`;
     else if (d.ipOffset >= 0) {
-      h1 = packetHash(p.data, d.ipOffset, d.ipVersion);
+      h1 = packetHash(frame, d.ipOffset, d.ipVersion, frameEnd);
       h2 = hashCheck;
     } else return;
     const found = group !== undefined ? this.byGroup.get(group) : this.byHash.get(h1);

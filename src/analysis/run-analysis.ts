@@ -25,6 +25,11 @@ export class AnalysisConsumer implements CaptureConsumer {
     this.analyzer!.add(p, i);
   }
 
+  /** packet() of a record whose frame is `bytes[start, end)` (the analysis thread's, read in place from its batch). */
+  frame(p: PacketRecord, i: CaptureInterface, bytes: Uint8Array, start: number, end: number): void {
+    this.analyzer!.addFrame(p, i, bytes, start, end);
+  }
+
   async restart(): Promise<void> {
     this.analyzer = undefined;
   }

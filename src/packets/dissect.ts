@@ -22,15 +22,19 @@ const at = new HeaderEnd();
 
 export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ICMPV6: 58 } as const;
 
-export function dissect(d: Uint8Array, linkType: number, out: Dissection): Dissection {
+/**
+ * Dissects the frame `d[start, end)` (by default all of `d`) into `out`. Offsets in `out` (ipOffset,
+ * the IPv6 addresses') count from the start of `d`: the analysis thread dissects frames in place in
+ * their batch (providers/packet-batch.ts).
+ */
+export function dissect(d: Uint8Array, linkType: number, out: Dissection, start = 0, end = d.length): Dissection {
   out.reset();
-  const end = d.length;
-  if (linkType === LINKTYPE.ETHERNET) ethernet(d, 0, end, out, 0);
+  if (linkType === LINKTYPE.ETHERNET) ethernet(d, start, end, out, 0);
   else if (linkType === LINKTYPE.RAW) {
-    if (end < 1) out.status = 'truncated';
-    else ip(d, 0, end, d[0]! >> 4 === 6 ? 6 : 4, out, 0);
+    if (end <= start) out.status = 'truncated';
+    else ip(d, start, end, d[start]! >> 4 === 6 ? 6 : 4, out, 0);
   } else if (linkType === LINKTYPE.IEEE802_11) {
-    const status = decode80211(d, 0, end, out, at);
+    const status = decode80211(d, start, end, out, at);
     if (status !== 'ok') out.status = status;
     else if (at.next >= 0) l3(d, at.next, end, out, 0);
   } else {

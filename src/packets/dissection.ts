@@ -46,7 +46,7 @@ export class Dissection {
   arpTargetIp = '';
   // IP (innermost)
   ipVersion = 0;
-  /** Offset of the innermost IP header in the frame (-1 when none). */
+  /** Offset of the innermost IP header in the bytes dissected (-1 when none). */
   ipOffset = -1;
   /** IPv4 addresses as unsigned 32-bit numbers (-1 for IPv6 / none): cheap flow keys. */
   srcIp4 = -1;
