@@ -11,7 +11,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FIXTURES, REPO } from '../test/helpers/fixtures.js';
+import { availableParallelism } from 'node:os';
+import { THREAD_MIN_BYTES } from '../src/analysis/thread-start.js';
+import { writeNdisScenario } from '../src/sim/scenarios.js';
+import { assemble, FIXTURES, REPO } from '../test/helpers/fixtures.js';
 
 const BUNDLE = join(REPO, 'dist', 'bundle', 'wnvcap.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'wnvcap-bundle-'));
@@ -105,6 +108,30 @@ test('the bundle analyses on a second thread (dist/bundle/analysis-worker.cjs) t
   });
   assert.equal(outs[1], outs[0]);
   assert.ok((JSON.parse(outs[0]!) as { totals: { packets: number } }).totals.packets > 1000);
+});
+
+test('a report of a big capture: bin.js starts the analysis thread before the bundle runs, and the report takes it over', { skip: availableParallelism() < 2 && 'one core: no second thread' }, () => {
+  const chunks: Uint8Array[] = [];
+  const s = writeNdisScenario({ seed: 13, packets: 20_000, cpus: 2, bufferSize: 65536, fragmentEvery: 0, vmswitchEvery: 7, maxFrame: 1514 }, (c) => chunks.push(c));
+  const capture = join(dir, 'big.etl');
+  writeFileSync(capture, assemble(chunks, s.header));
+  assert.ok(readFileSync(capture).length >= THREAD_MIN_BYTES, 'the capture is big enough for a second thread');
+  // Preloaded: says on stderr when each thread is made, and whether the bundle had started then.
+  const threads = join(dir, 'threads.cjs');
+  writeFileSync(threads, `const wt = require('node:worker_threads'); const W = wt.Worker;
+wt.Worker = class extends W { constructor(...a) { super(...a); process.stderr.write('thread: ' + (globalThis[Symbol.for('wnvcap.bundle-start')] ? 'after' : 'before') + ' the bundle\\n'); } };\n`);
+  const run = (extra: string[]): { stderr: string; report: string } => {
+    const out = join(dir, `big-${extra.join('')}.json`);
+    const r = spawnSync(process.execPath, ['--require', threads, join(REPO, 'dist', 'cli', 'bin.js'), 'report', capture, '--format', 'json', '-o', out, ...extra], { encoding: 'utf8', cwd: REPO });
+    assert.equal(r.status, 0, r.stderr);
+    return { stderr: r.stderr, report: readFileSync(out, 'utf8') };
+  };
+  const two = run([]);
+  assert.deepEqual(two.stderr.split('\n').filter((l) => l.startsWith('thread: ')), ['thread: before the bundle'], two.stderr);
+  const one = run(['--threads', '1']);
+  assert.deepEqual(one.stderr.split('\n').filter((l) => l.startsWith('thread: ')), [], one.stderr);
+  assert.equal(two.report, one.report);
+  assert.equal((JSON.parse(two.report) as { totals: { packets: number } }).totals.packets, 20_000);
 });
 
 test('an HTML report from the bundle inlines the charting library', () => {

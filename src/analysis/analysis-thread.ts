@@ -4,7 +4,7 @@
  * consumer that batches them (providers/packet-batch.ts) to the analysis thread
  * (analysis-worker.ts), which replays them to an AnalysisConsumer in the same order: the report is
  * the one of one thread. Decoding and analysing each take about half of a report's time; the
- * thread starts while this one reads the first buffers.
+ * thread starts while this one reads the first buffers, or before the CLI is loaded (thread-start.ts).
  *
  * A small capture (a thread's start costs more than it saves), a machine with one core, or a build
  * without the worker's script analyse on this thread.
@@ -12,7 +12,6 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -27,11 +26,9 @@ import { errorFromWire, type WireError } from '../util/errors.js';
 import type { AnalyzerOptions } from './analyzer.js';
 import type { ReportData } from './report-data.js';
 import { AnalysisConsumer } from './run-analysis.js';
+import { takeEarlyThread, threadPays } from './thread-start.js';
 
 export type ThreadChoice = 'auto' | 'always' | 'never';
-
-/** From this capture size up, 'auto' analyses on a second thread (its start-up is some 50-90 ms of CPU). */
-export const THREAD_MIN_BYTES = 16 * 1024 * 1024;
 
 /** The analysis thread's bundle, as the single executable embeds it. */
 export const WORKER_ASSET = 'bundle/analysis-worker.cjs';
@@ -47,7 +44,7 @@ export interface ReportAnalysis extends CaptureConsumer {
   close(): Promise<void>;
 }
 
-/** What the analysis thread is given. */
+/** What the analysis thread is given (its first message). */
 export interface WorkerInput {
   topology: Topology | undefined;
   options: AnalyzerOptions;
@@ -55,6 +52,7 @@ export interface WorkerInput {
 
 /** This thread's messages, in the order decodeCapture calls its consumers, then the result. */
 export type ToWorker =
+  | { t: 'init'; input: WorkerInput }
   | { t: 'start'; start: DecodeStart }
   | { t: 'batch'; batch: PacketBatch }
   | { t: 'restart' }
@@ -87,9 +85,10 @@ export async function analyzeCaptureFile(
 
 /** The analysis of a capture of `captureBytes`, on a second thread when `thread` and the machine say so. */
 export function openAnalysis(topo: Topology | undefined, o: AnalyzerOptions, how: { thread: ThreadChoice; captureBytes: number }): ReportAnalysis {
-  const worth = how.thread === 'always' || (how.thread === 'auto' && availableParallelism() > 1 && how.captureBytes >= THREAD_MIN_BYTES);
+  const worth = how.thread === 'always' || (how.thread === 'auto' && threadPays(how.captureBytes));
   const script = worth ? workerScript() : undefined;
-  if (script) return new ThreadedAnalysis(script, { topology: topo, options: analyzerOptions(o) });
+  const early = takeEarlyThread(script && !script.eval ? script.file : undefined); // ended when not adopted
+  if (script) return new ThreadedAnalysis(early ?? startWorker(script), { topology: topo, options: analyzerOptions(o) });
   return new LocalAnalysis(topo, o);
 }
 
@@ -164,9 +163,12 @@ function workerScript(): WorkerScript | undefined {
   return { file: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(file)});`, eval: true };
 }
 
+function startWorker(script: WorkerScript): Worker {
+  return new Worker(script.file, script.eval ? { eval: true } : {});
+}
+
 class ThreadedAnalysis implements ReportAnalysis {
   readonly threaded = true;
-  private readonly worker: Worker;
   private readonly writer = new BatchWriter();
   private readonly free: ArrayBuffer[] = [];
   private inFlight = 0;
@@ -175,8 +177,9 @@ class ThreadedAnalysis implements ReportAnalysis {
   private closed = false;
   private result: { resolve: (r: ReportData) => void; reject: (e: Error) => void } | undefined;
 
-  constructor(script: WorkerScript, input: WorkerInput) {
-    this.worker = new Worker(script.file, { workerData: input, ...(script.eval ? { eval: true } : {}) });
+  /** On `worker`, just started (thread-start.ts, or startWorker()): its input is the first message. */
+  constructor(private readonly worker: Worker, input: WorkerInput) {
+    this.worker.postMessage({ t: 'init', input } satisfies ToWorker);
     this.worker.on('message', (m: FromWorker) => this.receive(m));
     this.worker.on('error', (e) => this.fail(e));
     this.worker.on('messageerror', (e) => this.fail(new Error(`a message from the analysis thread could not be read: ${e.message}`)));

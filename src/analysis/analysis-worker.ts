@@ -3,7 +3,7 @@
  * packets from batches, each batch's buffer given back once read; at the end, the report of the
  * decode's result with this side's interfaces (the ones the analysis counted).
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import type { CaptureInterface } from '../providers/interfaces.js';
 import { readBatch } from '../providers/packet-batch.js';
 import { PacketRecord } from '../providers/packet-record.js';
@@ -40,6 +40,8 @@ class Replay {
         this.analysis.start({ ...m.start, components: this.components });
         break;
       }
+      case 'init':
+        break; // taken by the message handler below
       case 'batch':
         readBatch(m.batch, this.record, this.onInterface, this.onPacket);
         this.post({ t: 'ack', buffer: m.batch.buffer }, [m.batch.buffer]);
@@ -70,16 +72,17 @@ class Replay {
 
 if (parentPort) {
   const port = parentPort;
-  const replay = new Replay(port, workerData as WorkerInput);
+  let replay: Replay | undefined; // from the first message, 'init'
   let failed = false;
   const fail = (e: unknown): void => {
     failed = true;
-    replay.post({ t: 'error', error: errorToWire(e) });
+    port.postMessage({ t: 'error', error: errorToWire(e) } satisfies FromWorker);
   };
   port.on('message', (m: ToWorker) => {
     if (failed) return; // the main thread stops at the first error
     try {
-      replay.receive(m);
+      if (m.t === 'init') replay = new Replay(port, m.input);
+      else replay!.receive(m);
     } catch (e) {
       fail(e);
     }
