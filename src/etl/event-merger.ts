@@ -39,7 +39,7 @@ export class EventMerger {
 
   constructor(
     private readonly budgetBytes: number,
-    private readonly emit: (buf: EtlBuffer, offset: number, ticks: number) => void,
+    private readonly emit: (buf: EtlBuffer, offset: number) => void,
     private readonly release: (buf: EtlBuffer) => void,
   ) {}
 
@@ -120,7 +120,7 @@ export class EventMerger {
     const t = run.ticks[run.next]!;
     if (t < this.lastTicks) this.lateEvents++;
     else this.lastTicks = t;
-    this.emit(run.buf, run.offsets[run.next]!, t);
+    this.emit(run.buf, run.offsets[run.next]!);
     run.next++;
     if (run.next === run.count) {
       const last = this.heap.pop()!;
