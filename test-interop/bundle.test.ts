@@ -116,10 +116,12 @@ test('a report of a big capture: bin.js starts the analysis thread before the bu
   const capture = join(dir, 'big.etl');
   writeFileSync(capture, assemble(chunks, s.header));
   assert.ok(readFileSync(capture).length >= THREAD_MIN_BYTES, 'the capture is big enough for a second thread');
-  // Preloaded: says on stderr when each thread is made, and whether the bundle had started then.
+  // Preloaded: says on stderr, at the end, for each thread made, whether the bundle had started
+  // then and how many messages the thread sent (an adopted thread sends acks and the report).
   const threads = join(dir, 'threads.cjs');
-  writeFileSync(threads, `const wt = require('node:worker_threads'); const W = wt.Worker;
-wt.Worker = class extends W { constructor(...a) { super(...a); process.stderr.write('thread: ' + (globalThis[Symbol.for('wnvcap.bundle-start')] ? 'after' : 'before') + ' the bundle\\n'); } };\n`);
+  writeFileSync(threads, `const wt = require('node:worker_threads'); const W = wt.Worker; const made = [];
+wt.Worker = class extends W { constructor(...a) { super(...a); const t = { when: globalThis[Symbol.for('wnvcap.bundle-start')] ? 'after' : 'before', messages: 0 }; made.push(t); this.on('message', () => { t.messages++; }); } };
+process.on('exit', () => { for (const t of made) process.stderr.write('thread: ' + t.when + ' the bundle, ' + (t.messages > 0 ? 'answered' : 'silent') + '\\n'); });\n`);
   const run = (extra: string[]): { stderr: string; report: string } => {
     const out = join(dir, `big-${extra.join('')}.json`);
     const r = spawnSync(process.execPath, ['--require', threads, join(REPO, 'dist', 'cli', 'bin.js'), 'report', capture, '--format', 'json', '-o', out, ...extra], { encoding: 'utf8', cwd: REPO });
@@ -127,7 +129,7 @@ wt.Worker = class extends W { constructor(...a) { super(...a); process.stderr.wr
     return { stderr: r.stderr, report: readFileSync(out, 'utf8') };
   };
   const two = run([]);
-  assert.deepEqual(two.stderr.split('\n').filter((l) => l.startsWith('thread: ')), ['thread: before the bundle'], two.stderr);
+  assert.deepEqual(two.stderr.split('\n').filter((l) => l.startsWith('thread: ')), ['thread: before the bundle, answered'], two.stderr);
   const one = run(['--threads', '1']);
   assert.deepEqual(one.stderr.split('\n').filter((l) => l.startsWith('thread: ')), [], one.stderr);
   assert.equal(two.report, one.report);

@@ -102,8 +102,11 @@ export class PathTracker {
   multiHopPackets = 0;
   hashCollisions = 0;
 
-  /** A packet whose frame, dissected into `d`, ends at `frameEnd` in `frame` (p.data by default). */
-  add(p: PacketRecord, d: Dissection, flowId: number, frame = p.data, frameEnd = frame.length): void {
+  /**
+   * A packet whose frame was dissected into `d` from `frame` (p.data, or its batch on the analysis
+   * thread, where p.data is empty), up to `frameEnd`; d's offsets count from the start of `frame`.
+   */
+  add(p: PacketRecord, d: Dissection, flowId: number, frame: Uint8Array, frameEnd: number): void {
     this.expire(p.ticks);
     let group: string | undefined;
     let h1 = 0;

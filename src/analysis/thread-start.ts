@@ -31,22 +31,31 @@ interface EarlyThread {
 
 /**
  * Starts the analysis thread from `file` when `args` (the command line after `wnvcap`) are a
- * report of a capture the report will analyse on a second thread: the command is `report`,
- * `--threads 1` is not given and an argument names a file of THREAD_MIN_BYTES or more, or a folder
- * with such a capture.etl. A guess from the arguments alone; a wrong guess costs a thread's
- * start-up, never a result: the report adopts the thread or ends it (analysis-thread.ts). The
- * thread does not keep the process alive until it is adopted.
+ * report the report will analyse on a second thread: `report <input> ...` where <input> (the
+ * argument right after the command, as the usage has it) is a file of THREAD_MIN_BYTES or more,
+ * or a folder with such a capture.etl, on a machine with two cores or more, without
+ * `--threads 1`. A guess from the arguments alone, before they are checked: a wrong guess costs a
+ * thread's start-up or its absence, never a result or an error (the report adopts the thread or
+ * ends it, analysis-thread.ts, and says itself what is wrong with its arguments). Only <input> is
+ * looked at, never an option's value (a path the command would not otherwise open). The thread
+ * does not keep the process alive until it is adopted.
  */
 export function startThreadEarly(args: readonly string[], file: string): void {
-  if (args[0] !== 'report' || singleThread(args)) return;
-  if (!args.slice(1).some((a) => !a.startsWith('-') && threadPays(captureSize(a)))) return;
-  // Loaded here, not with this module: 2 ms of every other command's start.
-  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  const t: EarlyThread = { file, worker: new Worker(file), ended: false };
-  t.worker.unref();
-  t.worker.on('error', () => {}); // seen again, and said, by the thread the report starts instead
-  t.worker.once('exit', () => { t.ended = true; });
-  (globalThis as Record<symbol, EarlyThread | undefined>)[EARLY] = t;
+  const input = args[1];
+  if (args[0] !== 'report' || input === undefined || input.startsWith('-') || singleThread(args) || availableParallelism() < 2) return;
+  try {
+    if (captureSize(input) < THREAD_MIN_BYTES) return;
+    // Loaded here, not with this module: 2 ms of every other command's start.
+    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+    const t: EarlyThread = { file, worker: new Worker(file), ended: false };
+    t.worker.unref();
+    // A thread that failed is not adopted: the report starts its own, which says why.
+    t.worker.on('error', () => { t.ended = true; });
+    t.worker.once('exit', () => { t.ended = true; });
+    (globalThis as Record<symbol, EarlyThread | undefined>)[EARLY] = t;
+  } catch {
+    // Not a path this process can read (ENOTDIR, ENAMETOOLONG, EACCES...): the report says so.
+  }
 }
 
 /** The thread started early from `file`, taken over by the caller (then undefined for anyone else); ended if it was started from another file. */
@@ -67,7 +76,7 @@ function singleThread(args: readonly string[]): boolean {
   return args.some((a, i) => a === '--threads=1' || (a === '--threads' && args[i + 1] === '1'));
 }
 
-/** The size of the file at `path`, or of the capture.etl in the folder at `path`; 0 when there is none. */
+/** The size of the file at `path`, or of the capture.etl in the folder at `path` (a run folder's); 0 when there is none. */
 function captureSize(path: string): number {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) return 0;

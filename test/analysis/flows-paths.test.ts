@@ -38,7 +38,7 @@ test('paths: an IPv6 packet seen as raw IP and behind Ethernet is one packet at 
     p.linkType = link;
     p.interfaceId = iface;
     p.ticks = ticks;
-    paths.add(p, dissect(frame, link, new Dissection()), 0);
+    paths.add(p, dissect(frame, link, new Dissection()), 0, frame, frame.length);
   };
   const udp = { protocol: 'udp' as const, srcPort: 53000, dstPort: 53, payload: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) };
   const eth = ipv6Frame(MAC_A, MAC_B, 'fd00::2', 'fd00::3', udp);
