@@ -41,8 +41,9 @@ test('npm run build made the bundle and its code cache', () => {
 
 test('a code cache is used only with the bundle of its own build: another bundle of the same length (another id) runs its own code, without the cache', () => {
   const root = mkdtempSync(join(tmpdir(), 'wnvcap-stale-'));
-  for (const d of ['cli', 'bundle']) mkdirSync(join(root, d));
-  for (const f of ['bin.js', 'bundle.js', 'v8-flags.js']) copyFileSync(join(REPO, 'dist', 'cli', f), join(root, 'cli', f));
+  for (const d of ['cli', 'bundle', 'analysis']) mkdirSync(join(root, d));
+  // What bin.js loads before the bundle.
+  for (const f of ['cli/bin.js', 'cli/bundle.js', 'cli/v8-flags.js', 'analysis/thread-start.js']) copyFileSync(join(REPO, 'dist', f), join(root, f));
   copyFileSync(`${BUNDLE}.cache`, join(root, 'bundle', 'wnvcap.cjs.cache'));
   const text = readFileSync(BUNDLE, 'latin1');
   const run = (): { status: number | null; stdout: string; stderr: string } =>
