@@ -32,7 +32,8 @@ class Replay {
     this.analysis = new AnalysisConsumer(input.topology, input.options);
   }
 
-  receive(m: ToWorker): void {
+  /** Every message after the first ('init', which made this Replay). */
+  receive(m: Exclude<ToWorker, { t: 'init' }>): void {
     switch (m.t) {
       case 'start': {
         this.interfaces = []; // each pass numbers its interfaces from 0 (capture-decoder.ts)
@@ -40,8 +41,6 @@ class Replay {
         this.analysis.start({ ...m.start, components: this.components });
         break;
       }
-      case 'init':
-        break; // taken by the message handler below
       case 'batch':
         readBatch(m.batch, this.record, this.onInterface, this.onPacket);
         this.post({ t: 'ack', buffer: m.batch.buffer }, [m.batch.buffer]);
@@ -82,7 +81,8 @@ if (parentPort) {
     if (failed) return; // the main thread stops at the first error
     try {
       if (m.t === 'init') replay = new Replay(port, m.input);
-      else replay!.receive(m);
+      else if (replay) replay.receive(m);
+      else throw new Error(`the analysis thread got '${m.t}' before its input ('init')`);
     } catch (e) {
       fail(e);
     }

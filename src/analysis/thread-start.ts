@@ -42,9 +42,9 @@ interface EarlyThread {
  */
 export function startThreadEarly(args: readonly string[], file: string): void {
   const input = args[1];
-  if (args[0] !== 'report' || input === undefined || input.startsWith('-') || singleThread(args) || availableParallelism() < 2) return;
+  if (args[0] !== 'report' || input === undefined || input.startsWith('-') || singleThread(args) || availableParallelism() < 2) return; // no stat on one core
   try {
-    if (captureSize(input) < THREAD_MIN_BYTES) return;
+    if (!threadPays(captureSize(input))) return;
     // Loaded here, not with this module: 2 ms of every other command's start.
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     const t: EarlyThread = { file, worker: new Worker(file), ended: false };
