@@ -31,6 +31,19 @@ export interface EtlBuffer {
   truncated: boolean;
 }
 
+/** The buffers of an uncompressed file, in file order (plan()). */
+export interface BufferPlan {
+  positions: number[];
+  cpus: number[];
+  /** Their header flags (lost events). */
+  flags: number[];
+  /** EtlBuffer.seq of the first. */
+  firstSeq: number;
+}
+
+/** EVENT_TRACE_FILE_MODE_CIRCULAR: the file wraps, so a CPU's buffers are not in time order in it. */
+const LOGFILE_MODE_CIRCULAR = 0x2;
+
 export interface BufferStats {
   buffers: number;
   compressedBuffers: number;
@@ -248,7 +261,12 @@ export class EtlBufferReader {
 
   /** Counts a good buffer, says its lost-event flags, moves past it. */
   private deliver(pos: number, diskSize: number, data: Uint8Array, end: number, cpu: number, flags: number, type: number, compressed: boolean, truncated: boolean): EtlBuffer {
-    if (end < WMI_BUFFER_HEADER_SIZE) end = WMI_BUFFER_HEADER_SIZE;
+    this.flagIssues(pos, cpu, flags);
+    this.pos = pos + diskSize;
+    return this.counted(this.seq++, pos, diskSize, data, end, cpu, flags, type, compressed, truncated);
+  }
+
+  private flagIssues(pos: number, cpu: number, flags: number): void {
     if (flags & BUFFER_FLAG.EVENTS_LOST) {
       this.stats.eventsLostFlags++;
       this.issues.add('warning', 'events-lost', pos, `buffer at offset ${pos} (CPU ${cpu}) is flagged EVENTS_LOST: the logger dropped events`);
@@ -257,13 +275,74 @@ export class EtlBufferReader {
       this.stats.bufferLostFlags++;
       this.issues.add('warning', 'buffer-lost', pos, `buffer at offset ${pos} (CPU ${cpu}) is flagged BUFFER_LOST: a whole buffer was lost`);
     }
+  }
+
+  private counted(seq: number, pos: number, diskSize: number, data: Uint8Array, end: number, cpu: number, flags: number, type: number, compressed: boolean, truncated: boolean): EtlBuffer {
+    if (end < WMI_BUFFER_HEADER_SIZE) end = WMI_BUFFER_HEADER_SIZE;
     this.stats.buffers++;
     this.stats.cpus.add(cpu);
-    this.pos = pos + diskSize;
     return {
-      seq: this.seq++, fileOffset: pos, diskSize, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+      seq, fileOffset: pos, diskSize, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength),
       end, cpu, flags, type, compressed, truncated,
     };
+  }
+
+  /**
+   * Reading by CPU (etl-reader.ts): when the rest of the file, from position(), is uncompressed
+   * buffers of the logfile's buffer size one after another to its very end, every header sound, in
+   * a file that is not circular, their positions and CPUs, read from the headers alone (one small
+   * read each), and the reader hands them out by bufferAt() from then on. Their lost-event flags
+   * are reported here, in file order. Undefined (nothing changed) for any other file, or when a
+   * buffer per CPU would take more than `maxBytes`.
+   */
+  plan(maxBytes: number): BufferPlan | undefined {
+    const h = this.header;
+    const size = h.bufferSize;
+    const from = this.pos;
+    const readSync = this.src.readSync;
+    if (!this.direct || !readSync || (h.logFileMode & LOGFILE_MODE_CIRCULAR) !== 0 || this.ahead.length > 0) return undefined;
+    if (from >= this.src.size || (this.src.size - from) % size !== 0) return undefined;
+    const n = (this.src.size - from) / size;
+    const head = new Uint8Array(WMI_BUFFER_HEADER_SIZE);
+    const v = new DataView(head.buffer);
+    const plan: BufferPlan = { positions: new Array<number>(n), cpus: new Array<number>(n), flags: new Array<number>(n), firstSeq: this.seq };
+    for (let i = 0; i < n; i++) {
+      const pos = from + i * size;
+      if (readSync.call(this.src, head, 0, WMI_BUFFER_HEADER_SIZE, pos) !== WMI_BUFFER_HEADER_SIZE) return undefined;
+      const flags = v.getUint16(0x34, true);
+      if (v.getUint32(0, true) !== size || (flags & BUFFER_FLAG.COMPRESSED) !== 0 || this.headerProblem(v, 0, pos)) return undefined;
+      plan.positions[i] = pos;
+      plan.cpus[i] = v.getUint16(0x28, true) & 0x07ff;
+      plan.flags[i] = flags;
+    }
+    if (new Set(plan.cpus).size * size > maxBytes) return undefined;
+    for (let i = 0; i < n; i++) this.flagIssues(plan.positions[i]!, plan.cpus[i]!, plan.flags[i]!);
+    this.direct = false;
+    this.seq += n;
+    this.pos = this.src.size; // next() has nothing left: the plan's buffers come from bufferAt()
+    return plan;
+  }
+
+  /**
+   * A buffer of the plan: read into its own memory, its header checked again. Undefined, with a
+   * warning, when it is no longer what plan() read (the file changed since).
+   */
+  async bufferAt(plan: BufferPlan, i: number): Promise<EtlBuffer | undefined> {
+    const size = this.header.bufferSize;
+    const pos = plan.positions[i]!;
+    const buf = this.pool.get(size);
+    const read = this.src.readDirect ?? this.src.read;
+    const got = await read.call(this.src, buf, 0, size, pos);
+    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (got !== size || v.getUint32(0, true) !== size || v.getUint16(0x34, true) !== plan.flags[i] || this.headerProblem(v, 0, pos)) {
+      this.pool.put(buf);
+      this.stats.badBuffers++;
+      this.issues.add('warning', 'buffer-header', pos, `the buffer at offset ${pos} changed while the file was read; skipped`);
+      return undefined;
+    }
+    this.stats.expandedBytes += size;
+    const end = Math.min(recordsEnd(v.getUint32(0x30, true), v.getUint32(4, true)), size);
+    return this.counted(plan.firstSeq + i, pos, size, buf, end, plan.cpus[i]!, plan.flags[i]!, v.getUint16(0x36, true), false, false);
   }
 
   /**

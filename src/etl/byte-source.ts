@@ -7,6 +7,8 @@ export interface ByteSource {
   read(dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number>;
   /** The same, without the source's own read-ahead (the reader reads ahead itself, buffer by buffer). */
   readDirect?(dst: Uint8Array, dstOffset: number, length: number, position: number): Promise<number>;
+  /** read() done at once, for small reads (the headers of every buffer: EtlBufferReader.plan). */
+  readSync?(dst: Uint8Array, dstOffset: number, length: number, position: number): number;
   close(): Promise<void>;
   /**
    * A file still being written (follow mode, etl/follow-source.ts): waits a little for `size` bytes.
@@ -17,14 +19,18 @@ export interface ByteSource {
 }
 
 export function memorySource(bytes: Uint8Array, name = '<memory>'): ByteSource {
+  const copy = (dst: Uint8Array, dstOffset: number, length: number, position: number): number => {
+    const n = Math.max(0, Math.min(length, bytes.length - position));
+    dst.set(bytes.subarray(position, position + n), dstOffset);
+    return n;
+  };
   return {
     size: bytes.length,
     name,
     async read(dst, dstOffset, length, position) {
-      const n = Math.max(0, Math.min(length, bytes.length - position));
-      dst.set(bytes.subarray(position, position + n), dstOffset);
-      return n;
+      return copy(dst, dstOffset, length, position);
     },
+    readSync: copy,
     async close() {},
   };
 }

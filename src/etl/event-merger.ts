@@ -3,10 +3,12 @@
  *
  * Buffers are per CPU and flushed independently, so file order is not time order. Each buffer's
  * selected records form a run sorted by time; runs wait in a heap ordered by their next event.
- * Events are released (oldest first) only when the buffers held exceed the memory budget, or at
- * the end of the file: memory stays bounded by the budget whatever the file size. An event that
- * arrives older than one already released (a buffer flushed later than the budget could wait for)
- * is still delivered and counted in `lateEvents`. Ties keep file order.
+ * Events are released (oldest first) when the buffers held exceed the memory budget, when the
+ * caller knows that nothing older can come (releaseBefore: reading by CPU; releaseArrivedBefore:
+ * follow mode), or at the end of the file: memory stays bounded by the budget whatever the file
+ * size. An event that arrives older than one already released (a buffer flushed later than the
+ * budget could wait for) is still delivered and counted in `lateEvents`. Ties keep file order
+ * (push order, or the order the caller gives).
  */
 import type { EtlBuffer } from './buffer-reader.js';
 
@@ -17,6 +19,7 @@ export interface MergeRun {
   ticks: Float64Array;
   count: number;
   next: number;
+  /** Rank among runs for events of equal time (push's `order`). */
   seq: number;
   /** When the buffer was read (follow mode's latency window; Date.now()). */
   arrived: number;
@@ -43,8 +46,12 @@ export class EventMerger {
     private readonly release: (buf: EtlBuffer) => void,
   ) {}
 
-  /** Adds one buffer's selected records (offsets/ticks in file order; taken over by the merger). */
-  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0): void {
+  /**
+   * Adds one buffer's selected records (offsets/ticks in file order; taken over by the merger).
+   * `order` ranks its events after those of equal time in runs of a lower order: by default the
+   * order of the pushes; a caller that pushes out of file order gives the buffer's place in the file.
+   */
+  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0, order = this.seq): void {
     if (count === 0) {
       this.release(buf);
       return;
@@ -59,7 +66,8 @@ export class EventMerger {
       offsets = o2;
       ticks = t2;
     }
-    const run: MergeRun = { buf, offsets, ticks, count, next: 0, seq: this.seq++, arrived };
+    this.seq++;
+    const run: MergeRun = { buf, offsets, ticks, count, next: 0, seq: order, arrived };
     this.heap.push(run);
     this.siftUp(this.heap.length - 1);
     this.heldBytes += buf.data.length;
@@ -71,9 +79,9 @@ export class EventMerger {
    * push() of a copy of the first `count` offsets and ticks, in arrays the merger reuses once
    * their run is done (one allocation per buffer would be garbage the size of the file's index).
    */
-  pushCopy(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0): void {
+  pushCopy(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0, order = this.seq): void {
     if (count === 0) {
-      this.push(buf, offsets, ticks, 0, arrived);
+      this.push(buf, offsets, ticks, 0, arrived, order);
       return;
     }
     let r = this.spare.pop();
@@ -83,7 +91,7 @@ export class EventMerger {
     }
     r.offsets.set(offsets.subarray(0, count));
     r.ticks.set(ticks.subarray(0, count));
-    this.push(buf, r.offsets, r.ticks, count, arrived);
+    this.push(buf, r.offsets, r.ticks, count, arrived, order);
   }
 
   /** Releases every remaining event in order. */
@@ -100,6 +108,11 @@ export class EventMerger {
     let until = -Infinity;
     for (const r of this.heap) if (r.arrived < cutoff && r.ticks[r.count - 1]! > until) until = r.ticks[r.count - 1]!;
     while (this.heap.length > 0 && this.heap[0]!.ticks[this.heap[0]!.next]! <= until) this.popOne();
+  }
+
+  /** Releases, in order, every event older than `until` (no event still to come is older). */
+  releaseBefore(until: number): void {
+    while (this.heap.length > 0 && this.heap[0]!.ticks[this.heap[0]!.next]! < until) this.popOne();
   }
 
   /** Events held, in all. */
@@ -144,26 +157,30 @@ export class EventMerger {
 
   private siftUp(i: number): void {
     const h = this.heap;
+    const x = h[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      if (!this.less(x, h[p]!)) break;
+      h[i] = h[p]!;
       i = p;
     }
+    h[i] = x;
   }
 
+  /** Moves the run at `i` down to its place; the runs it passes move up (no swaps). */
   private siftDown(i: number): void {
     const h = this.heap;
     const n = h.length;
+    const x = h[i]!;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < n && this.less(h[l]!, h[m]!)) m = l;
-      if (r < n && this.less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
+      const c = r < n && this.less(h[r]!, h[l]!) ? r : l;
+      if (!this.less(h[c]!, x)) break;
+      h[i] = h[c]!;
+      i = c;
     }
+    h[i] = x;
   }
 }

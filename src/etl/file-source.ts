@@ -1,4 +1,5 @@
 /** File access for the ETL reader: the only place in etl/ that touches the file system. */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../util/errors.js';
 import type { ByteSource } from './byte-source.js';
@@ -55,6 +56,15 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       return n;
     },
     readDirect: readFully,
+    readSync(dst, dstOffset, length, position) {
+      let total = 0;
+      while (total < length) {
+        const n = readSync(fh.fd, dst, dstOffset + total, length - total, position + total);
+        if (n === 0) break;
+        total += n;
+      }
+      return total;
+    },
     async close() {
       if (ahead) await ahead.done.catch(() => 0);
       ahead = undefined;
