@@ -31,18 +31,29 @@ export interface EtlBuffer {
   truncated: boolean;
 }
 
-/** The buffers of an uncompressed file, in file order (plan()). */
+/**
+ * The buffers of an uncompressed file after its first, in file order (plan()): buffer i is at
+ * `first + i * size`.
+ */
 export interface BufferPlan {
-  positions: number[];
-  cpus: number[];
-  /** Their header flags (lost events). */
-  flags: number[];
-  /** EtlBuffer.seq of the first. */
+  first: number;
+  size: number;
+  count: number;
+  /** Each buffer's stream: its CPU (ProcessorIndex) and its session (LoggerId, the high half). */
+  streams: Uint32Array;
+  /** Each buffer's header flags. */
+  flags: Uint16Array;
+  /** EtlBuffer.seq of buffer 0. */
   firstSeq: number;
 }
 
-/** EVENT_TRACE_FILE_MODE_CIRCULAR: the file wraps, so a CPU's buffers are not in time order in it. */
-const LOGFILE_MODE_CIRCULAR = 0x2;
+/** LogFileMode bits under which a CPU's buffers are not in time order in the file (etl-format.md 1.6). */
+const MODE_CIRCULAR = 0x2;
+const MODE_NO_PER_PROCESSOR_BUFFERING = 0x10000000;
+/** At most this many buffers are planned: one small read each before any is decoded. */
+const MAX_PLANNED_BUFFERS = 1 << 17;
+/** The header's ProcessorIndex (low 11 bits) and LoggerId (high 16 bits), as one u32 at 0x28. */
+const STREAM_MASK = 0xffff07ff;
 
 export interface BufferStats {
   buffers: number;
@@ -70,9 +81,14 @@ function recordsEnd(filled: number, saved: number): number {
 
 class BufferPool {
   private readonly free = new Map<number, Uint8Array[]>();
-  get(size: number): Uint8Array {
+  /** The memory a buffer of `size` bytes takes from the pool. */
+  static block(size: number): number {
     let cap = 65536;
     while (cap < size) cap *= 2;
+    return cap;
+  }
+  get(size: number): Uint8Array {
+    const cap = BufferPool.block(size);
     const list = this.free.get(cap);
     return list?.pop() ?? new Uint8Array(cap);
   }
@@ -288,61 +304,67 @@ export class EtlBufferReader {
   }
 
   /**
-   * Reading by CPU (etl-reader.ts): when the rest of the file, from position(), is uncompressed
-   * buffers of the logfile's buffer size one after another to its very end, every header sound, in
-   * a file that is not circular, their positions and CPUs, read from the headers alone (one small
-   * read each), and the reader hands them out by bufferAt() from then on. Their lost-event flags
-   * are reported here, in file order. Undefined (nothing changed) for any other file, or when a
-   * buffer per CPU would take more than `maxBytes`.
+   * Reading by CPU (etl-reader.ts readByCpu): the buffers from position() to the end of the file,
+   * read from their headers alone (one small read each), when all of them are uncompressed
+   * buffers of the logfile's buffer size, one after another to the very end, every header sound.
+   * From then on the reader hands them out by bufferAt(), in any order.
+   *
+   * Undefined, and nothing changed, for any other file; for a circular file or one logged without
+   * per-processor buffers; for more than MAX_PLANNED_BUFFERS buffers; or when a buffer per stream
+   * would take more than `maxBytes` of memory.
    */
   plan(maxBytes: number): BufferPlan | undefined {
     const h = this.header;
     const size = h.bufferSize;
-    const from = this.pos;
+    const first = this.pos;
     const readSync = this.src.readSync;
-    if (!this.direct || !readSync || (h.logFileMode & LOGFILE_MODE_CIRCULAR) !== 0 || this.ahead.length > 0) return undefined;
-    if (from >= this.src.size || (this.src.size - from) % size !== 0) return undefined;
-    const n = (this.src.size - from) / size;
+    if (!this.direct || !readSync || this.ahead.length > 0 || (h.logFileMode & (MODE_CIRCULAR | MODE_NO_PER_PROCESSOR_BUFFERING)) !== 0) return undefined;
+    const count = (this.src.size - first) / size;
+    if (!Number.isInteger(count) || count <= 0 || count > MAX_PLANNED_BUFFERS) return undefined;
+    const plan: BufferPlan = { first, size, count, streams: new Uint32Array(count), flags: new Uint16Array(count), firstSeq: this.seq };
     const head = new Uint8Array(WMI_BUFFER_HEADER_SIZE);
     const v = new DataView(head.buffer);
-    const plan: BufferPlan = { positions: new Array<number>(n), cpus: new Array<number>(n), flags: new Array<number>(n), firstSeq: this.seq };
-    for (let i = 0; i < n; i++) {
-      const pos = from + i * size;
+    const streams = new Set<number>();
+    for (let i = 0; i < count; i++) {
+      const pos = first + i * size;
       if (readSync.call(this.src, head, 0, WMI_BUFFER_HEADER_SIZE, pos) !== WMI_BUFFER_HEADER_SIZE) return undefined;
       const flags = v.getUint16(0x34, true);
       if (v.getUint32(0, true) !== size || (flags & BUFFER_FLAG.COMPRESSED) !== 0 || this.headerProblem(v, 0, pos)) return undefined;
-      plan.positions[i] = pos;
-      plan.cpus[i] = v.getUint16(0x28, true) & 0x07ff;
+      plan.streams[i] = v.getUint32(0x28, true) & STREAM_MASK;
       plan.flags[i] = flags;
+      streams.add(plan.streams[i]!);
     }
-    if (new Set(plan.cpus).size * size > maxBytes) return undefined;
-    for (let i = 0; i < n; i++) this.flagIssues(plan.positions[i]!, plan.cpus[i]!, plan.flags[i]!);
+    if (streams.size * BufferPool.block(size) > maxBytes) return undefined;
     this.direct = false;
-    this.seq += n;
+    this.seq += count;
     this.pos = this.src.size; // next() has nothing left: the plan's buffers come from bufferAt()
     return plan;
   }
 
   /**
-   * A buffer of the plan: read into its own memory, its header checked again. Undefined, with a
-   * warning, when it is no longer what plan() read (the file changed since).
+   * Buffer i of the plan, read into its own memory, its header checked again and its lost-event
+   * flags reported. Undefined, with a warning, when it is no longer what plan() read (the file
+   * changed since).
    */
   async bufferAt(plan: BufferPlan, i: number): Promise<EtlBuffer | undefined> {
-    const size = this.header.bufferSize;
-    const pos = plan.positions[i]!;
+    const size = plan.size;
+    const pos = plan.first + i * size;
     const buf = this.pool.get(size);
     const read = this.src.readDirect ?? this.src.read;
     const got = await read.call(this.src, buf, 0, size, pos);
     const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (got !== size || v.getUint32(0, true) !== size || v.getUint16(0x34, true) !== plan.flags[i] || this.headerProblem(v, 0, pos)) {
+    const flags = plan.flags[i]!;
+    if (got !== size || v.getUint32(0, true) !== size || v.getUint16(0x34, true) !== flags || (v.getUint32(0x28, true) & STREAM_MASK) !== plan.streams[i] || this.headerProblem(v, 0, pos)) {
       this.pool.put(buf);
       this.stats.badBuffers++;
       this.issues.add('warning', 'buffer-header', pos, `the buffer at offset ${pos} changed while the file was read; skipped`);
       return undefined;
     }
+    const cpu = plan.streams[i]! & 0x07ff;
+    this.flagIssues(pos, cpu, flags);
     this.stats.expandedBytes += size;
     const end = Math.min(recordsEnd(v.getUint32(0x30, true), v.getUint32(4, true)), size);
-    return this.counted(plan.firstSeq + i, pos, size, buf, end, plan.cpus[i]!, plan.flags[i]!, v.getUint16(0x36, true), false, false);
+    return this.counted(plan.firstSeq + i, pos, size, buf, end, cpu, flags, v.getUint16(0x36, true), false, false);
   }
 
   /**
@@ -377,7 +399,9 @@ export class EtlBufferReader {
     const read = this.src.readDirect ?? this.src.read;
     for (let at = this.ahead.length ? this.ahead[this.ahead.length - 1]!.pos + size : from; this.ahead.length < DIRECT_AHEAD && at + size <= this.src.size; at += size) {
       const buf = this.pool.get(size);
-      this.ahead.push({ pos: at, buf, done: read.call(this.src, buf, 0, size, at) });
+      const done = read.call(this.src, buf, 0, size, at);
+      done.catch(() => 0); // handled: a failed read fails when awaited, not before (unhandled rejection)
+      this.ahead.push({ pos: at, buf, done });
     }
   }
 

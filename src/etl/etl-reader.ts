@@ -100,13 +100,13 @@ export async function readOrdered(
   }
   const walker = new SelectWalker(reader, opts, select);
   const first = await reader.next();
-  // Reading by CPU reads a buffer ahead for every CPU: half the budget at most.
-  const plan = first && !follow ? reader.plan(budget / 2) : undefined;
   if (first) {
-    walker.push(first, merger, plan ? first.seq : undefined);
+    walker.push(first, merger);
     await afterEach(reader, opts, merger);
   }
-  if (plan) await readByCpu(reader, plan, opts, walker, merger, first?.diskSize ?? 0);
+  // Reading by CPU reads a buffer ahead for every CPU: half the budget at most.
+  const plan = first && !follow ? reader.plan(budget / 2) : undefined;
+  if (plan) await opts.issues.inFileOrder(() => readByCpu(reader, plan, opts, walker, merger));
   else if (first) {
     for (let b = await reader.next(); b; b = await reader.next()) {
       walker.push(b, merger);
@@ -127,13 +127,18 @@ async function afterEach(reader: EtlBufferReader, opts: ReadOptions, merger: Eve
   if (opts.afterBuffer) await opts.afterBuffer();
 }
 
-/** Walks a buffer, gives the merger the records `select` takes (their offsets and times). */
+/** The times of the records of a buffer that `select` took (NaN, NaN: none). */
+interface Span {
+  first: number;
+  last: number;
+}
+
+/**
+ * Walks a buffer and gives the merger the records `select` takes (their offsets and times), ranked
+ * among equal times by the buffer's place in the file.
+ */
 class SelectWalker {
   recordProblems = 0;
-  /** Time of the last selected record of the buffer pushed last (NaN: none selected). */
-  lastTicks = Number.NaN;
-  /** Time of its first selected record. */
-  firstTicks = Number.NaN;
   private readonly rec = new EtlRecord();
   private offsets = new Int32Array(1024);
   private ticks = new Float64Array(1024);
@@ -152,22 +157,19 @@ class SelectWalker {
     private readonly select: (rec: EtlRecord) => boolean,
   ) {}
 
-  push(buf: EtlBuffer, merger: EventMerger, order?: number): void {
+  push(buf: EtlBuffer, merger: EventMerger): Span {
     this.n = 0;
     const problem = walkRecords(buf, this.reader.clock, this.rec, this.take);
     if (problem) this.recordProblems++;
     reportWalk(this.opts, buf, problem);
-    const n = this.n;
-    let first = Number.NaN;
-    let last = Number.NaN;
-    for (let i = 0; i < n; i++) {
+    const span = { first: Number.NaN, last: Number.NaN };
+    for (let i = 0; i < this.n; i++) {
       const t = this.ticks[i]!;
-      if (!(t >= first)) first = t;
-      if (!(t <= last)) last = t;
+      if (!(t >= span.first)) span.first = t;
+      if (!(t <= span.last)) span.last = t;
     }
-    this.firstTicks = first;
-    this.lastTicks = last;
-    merger.pushCopy(buf, this.offsets, this.ticks, n, this.opts.follow ? Date.now() : 0, order);
+    merger.pushCopy(buf, this.offsets, this.ticks, this.n, this.opts.follow ? Date.now() : 0, buf.seq);
+    return span;
   }
 
   private grow(): void {
@@ -180,54 +182,78 @@ class SelectWalker {
   }
 }
 
-/** One CPU's buffers in the plan (file order, which ETW writes in time order) and how far read. */
+/** One stream's buffers in the plan (a CPU's, in file order) and how far they are read. */
 interface CpuStream {
   /** Indexes into the plan. */
-  buffers: number[];
+  buffers: Int32Array;
   next: number;
-  /** Time of the last selected record pushed from this CPU (-Infinity: none yet). */
+  /** Time of the last selected record pushed from this stream (-Infinity: none yet). */
   last: number;
-  /** The read of buffers[next], started ahead. */
+  /** The read of buffers[next], started ahead (a failed read rejects only when awaited). */
   reading: Promise<EtlBuffer | undefined> | undefined;
 }
 
 /**
- * Reading by CPU (issue 13): ETW writes each CPU's buffers in time order, but a quiet CPU flushes
- * seldom, so in file order the merge must hold everything between its buffers (tens of MB, out of
- * the processor's caches, for the bench's quiet CPU). Here each next buffer is the one of the CPU
- * whose last pushed record is oldest, read ahead one per CPU, and every event older than the
- * oldest of those last records is released at once: no buffer still to come can hold an older one.
- * A CPU whose buffers turn out not to be in time order ends the early releases: from there the
- * merge holds up to its budget, as in file order.
+ * How far a CPU's buffer may start before the end of its previous one and still be merged in
+ * order, at first: 1 ms, in ticks of 100 ns. Events logged around a buffer switch can straddle it
+ * (the merger sorts each buffer for the same reason); a larger step seen raises it (twice the step).
  */
-async function readByCpu(reader: EtlBufferReader, plan: BufferPlan, opts: ReadOptions, walker: SelectWalker, merger: EventMerger, doneBytes: number): Promise<void> {
-  const byCpu = new Map<number, CpuStream>();
-  plan.cpus.forEach((cpu, i) => {
-    let s = byCpu.get(cpu);
-    if (!s) byCpu.set(cpu, (s = { buffers: [], next: 0, last: -Infinity, reading: undefined }));
-    s.buffers.push(i);
-  });
-  const streams = [...byCpu.values()];
-  for (const s of streams) s.reading = reader.bufferAt(plan, s.buffers[0]!);
-  let inOrder = true;
-  const size = reader.fileSize;
-  const bufferSize = reader.header.bufferSize;
-  for (;;) {
-    const s = oldestStream(streams);
-    if (!s) break;
-    const buf = await s.reading;
-    s.next++;
+const SLACK_TICKS = 10_000;
+
+/**
+ * Reading by CPU. ETW writes each CPU's buffers in time order, but a quiet CPU flushes seldom, so
+ * in file order the merge must hold everything between its buffers (tens of MB for the bench's
+ * quiet CPU, out of the processor's caches: 17% of the decode's time). Here the next buffer is the
+ * one of the CPU whose last pushed record is oldest, one read ahead per CPU, and every event older
+ * than the oldest of those last records (less the slack) goes out at once: no buffer still to come
+ * can hold an older one. The budget still bounds what is held.
+ */
+async function readByCpu(reader: EtlBufferReader, plan: BufferPlan, opts: ReadOptions, walker: SelectWalker, merger: EventMerger): Promise<void> {
+  const streams = cpuStreams(plan);
+  const start = (s: CpuStream): void => {
     s.reading = s.next < s.buffers.length ? reader.bufferAt(plan, s.buffers[s.next]!) : undefined;
-    doneBytes += bufferSize;
-    if (buf) {
-      walker.push(buf, merger, buf.seq);
-      if (walker.firstTicks < s.last) inOrder = false;
-      if (walker.lastTicks > s.last) s.last = walker.lastTicks;
-      if (inOrder) merger.releaseBefore(oldestLast(streams));
+    s.reading?.catch(() => undefined); // handled here; rejects when awaited
+  };
+  streams.forEach(start);
+  let slack = SLACK_TICKS;
+  let done = plan.first;
+  try {
+    for (let s = oldestStream(streams); s; s = oldestStream(streams)) {
+      const buf = await s.reading;
+      s.next++;
+      start(s);
+      done += plan.size;
+      if (buf) {
+        const span = walker.push(buf, merger);
+        if (span.first < s.last) slack = Math.max(slack, 2 * (s.last - span.first));
+        if (span.last > s.last) s.last = span.last;
+        merger.releaseBefore(oldestLast(streams) - slack);
+      }
+      opts.onProgress?.(done, reader.fileSize);
+      if (opts.afterBuffer) await opts.afterBuffer();
     }
-    opts.onProgress?.(doneBytes, size);
-    if (opts.afterBuffer) await opts.afterBuffer();
+  } finally {
+    // Stopped early (an error, or a single pass that meets PktMon): no read left running.
+    for (const s of streams) {
+      const buf = await s.reading?.catch(() => undefined);
+      if (buf) reader.release(buf);
+    }
   }
+}
+
+/** The plan's buffers by stream, in file order; streams by their first buffer. */
+function cpuStreams(plan: BufferPlan): CpuStream[] {
+  const counts = new Map<number, number>();
+  for (const k of plan.streams) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const byKey = new Map<number, CpuStream>();
+  for (const [k, n] of counts) byKey.set(k, { buffers: new Int32Array(n), next: 0, last: -Infinity, reading: undefined });
+  plan.streams.forEach((k, i) => {
+    const s = byKey.get(k)!;
+    s.buffers[s.next++] = i;
+  });
+  const streams = [...byKey.values()];
+  for (const s of streams) s.next = 0;
+  return streams;
 }
 
 /** The stream with buffers left whose last record is oldest (ties: the one next in the file). */

@@ -34,7 +34,9 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       return;
     }
     const buf = (spare ??= new Uint8Array(PREFETCH));
-    ahead = { position, buf, done: readFully(buf, 0, Math.min(PREFETCH, size - position), position) };
+    const done = readFully(buf, 0, Math.min(PREFETCH, size - position), position);
+    done.catch(() => 0); // handled: a failed read fails when awaited, not before (unhandled rejection)
+    ahead = { position, buf, done };
   };
   return {
     size,

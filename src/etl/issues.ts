@@ -20,10 +20,43 @@ export class IssueLog {
   onIssue: ((i: DecodeIssue) => void) | undefined;
   constructor(private readonly maxSamples = 50) {}
 
+  /** Samples found while inFileOrder() holds them, ordered by offset (found order among equals). */
+  private held: DecodeIssue[] | undefined;
+
   add(severity: IssueSeverity, kind: string, offset: number, message: string): void {
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-    this.onIssue?.({ severity, kind, offset, message });
-    if (this.samples.length < this.maxSamples) this.samples.push({ severity, kind, offset, message });
+    const issue = { severity, kind, offset, message };
+    this.onIssue?.(issue);
+    if (this.held) this.hold(issue);
+    else if (this.samples.length < this.maxSamples) this.samples.push(issue);
+  }
+
+  /**
+   * Runs `work`, which finds problems out of file order (reading by CPU), and keeps the samples it
+   * finds as if they had been found in file order: the first ones in the file, in its order.
+   */
+  async inFileOrder<T>(work: () => Promise<T>): Promise<T> {
+    this.held = [];
+    try {
+      return await work();
+    } finally {
+      this.samples.push(...this.held);
+      this.held = undefined;
+    }
+  }
+
+  private hold(issue: DecodeIssue): void {
+    const h = this.held!;
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (h[mid]!.offset <= issue.offset) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= this.maxSamples - this.samples.length) return;
+    h.splice(lo, 0, issue);
+    if (h.length > this.maxSamples - this.samples.length) h.pop();
   }
 
   get warningCount(): number {
