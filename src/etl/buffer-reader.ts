@@ -310,8 +310,9 @@ export class EtlBufferReader {
    * From then on the reader hands them out by bufferAt(), in any order.
    *
    * Undefined, and nothing changed, for any other file; for a circular file or one logged without
-   * per-processor buffers; for more than MAX_PLANNED_BUFFERS buffers; or when a buffer per stream
-   * would take more than `maxBytes` of memory.
+   * per-processor buffers; when a stream's SequenceNumbers go back in file order (its buffers were
+   * not written in the order they were filled); for more than MAX_PLANNED_BUFFERS buffers; or
+   * when a buffer per stream would take more than `maxBytes` of memory.
    */
   plan(maxBytes: number): BufferPlan | undefined {
     const h = this.header;
@@ -324,17 +325,21 @@ export class EtlBufferReader {
     const plan: BufferPlan = { first, size, count, streams: new Uint32Array(count), flags: new Uint16Array(count), firstSeq: this.seq };
     const head = new Uint8Array(WMI_BUFFER_HEADER_SIZE);
     const v = new DataView(head.buffer);
-    const streams = new Set<number>();
+    /** Each stream's last SequenceNumber (0x18): they must rise in file order, as its buffers' times do. */
+    const lastSeq = new Map<number, bigint>();
     for (let i = 0; i < count; i++) {
       const pos = first + i * size;
       if (readSync.call(this.src, head, 0, WMI_BUFFER_HEADER_SIZE, pos) !== WMI_BUFFER_HEADER_SIZE) return undefined;
       const flags = v.getUint16(0x34, true);
       if (v.getUint32(0, true) !== size || (flags & BUFFER_FLAG.COMPRESSED) !== 0 || this.headerProblem(v, 0, pos)) return undefined;
-      plan.streams[i] = v.getUint32(0x28, true) & STREAM_MASK;
+      const stream = v.getUint32(0x28, true) & STREAM_MASK;
+      const seq = v.getBigInt64(0x18, true);
+      if (seq < (lastSeq.get(stream) ?? 0n)) return undefined;
+      lastSeq.set(stream, seq);
+      plan.streams[i] = stream;
       plan.flags[i] = flags;
-      streams.add(plan.streams[i]!);
     }
-    if (streams.size * BufferPool.block(size) > maxBytes) return undefined;
+    if (lastSeq.size * BufferPool.block(size) > maxBytes) return undefined;
     this.direct = false;
     this.seq += count;
     this.pos = this.src.size; // next() has nothing left: the plan's buffers come from bufferAt()
