@@ -168,7 +168,7 @@ class SelectWalker {
       if (!(t >= span.first)) span.first = t;
       if (!(t <= span.last)) span.last = t;
     }
-    merger.pushCopy(buf, this.offsets, this.ticks, this.n, this.opts.follow ? Date.now() : 0, buf.seq);
+    merger.pushCopy(buf, this.offsets, this.ticks, this.n, this.opts.follow ? Date.now() : 0);
     return span;
   }
 
@@ -243,17 +243,13 @@ async function readByCpu(reader: EtlBufferReader, plan: BufferPlan, opts: ReadOp
 
 /** The plan's buffers by stream, in file order; streams by their first buffer. */
 function cpuStreams(plan: BufferPlan): CpuStream[] {
-  const counts = new Map<number, number>();
-  for (const k of plan.streams) counts.set(k, (counts.get(k) ?? 0) + 1);
-  const byKey = new Map<number, CpuStream>();
-  for (const [k, n] of counts) byKey.set(k, { buffers: new Int32Array(n), next: 0, last: -Infinity, reading: undefined });
+  const byKey = new Map<number, number[]>();
   plan.streams.forEach((k, i) => {
-    const s = byKey.get(k)!;
-    s.buffers[s.next++] = i;
+    const list = byKey.get(k);
+    if (list) list.push(i);
+    else byKey.set(k, [i]);
   });
-  const streams = [...byKey.values()];
-  for (const s of streams) s.next = 0;
-  return streams;
+  return [...byKey.values()].map((list) => ({ buffers: Int32Array.from(list), next: 0, last: -Infinity, reading: undefined }));
 }
 
 /** The stream with buffers left whose last record is oldest (ties: the one next in the file). */

@@ -8,7 +8,7 @@
  * follow mode), or at the end of the file: memory stays bounded by the budget whatever the file
  * size. An event that arrives older than one already released (a buffer flushed later than the
  * budget could wait for) is still delivered and counted in `lateEvents`. Ties keep file order
- * (push order, or the order the caller gives).
+ * (the buffers' EtlBuffer.seq, whatever order they are pushed in).
  */
 import type { EtlBuffer } from './buffer-reader.js';
 
@@ -19,8 +19,6 @@ export interface MergeRun {
   ticks: Float64Array;
   count: number;
   next: number;
-  /** Rank among runs for events of equal time (push's `order`). */
-  seq: number;
   /** When the buffer was read (follow mode's latency window; Date.now()). */
   arrived: number;
 }
@@ -36,7 +34,6 @@ export class EventMerger {
   private readonly spare: Array<{ offsets: Int32Array; ticks: Float64Array }> = [];
   private heldBytes = 0;
   private lastTicks = -Infinity;
-  private seq = 0;
   lateEvents = 0;
   maxHeldBytes = 0;
 
@@ -48,10 +45,9 @@ export class EventMerger {
 
   /**
    * Adds one buffer's selected records (offsets/ticks in file order; taken over by the merger).
-   * `order` ranks its events after those of equal time in runs of a lower order: by default the
-   * order of the pushes; a caller that pushes out of file order gives the buffer's place in the file.
+   * Among events of equal time, those of the buffer earlier in the file (lower seq) go first.
    */
-  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0, order = this.seq): void {
+  push(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0): void {
     if (count === 0) {
       this.release(buf);
       return;
@@ -66,8 +62,7 @@ export class EventMerger {
       offsets = o2;
       ticks = t2;
     }
-    this.seq++;
-    const run: MergeRun = { buf, offsets, ticks, count, next: 0, seq: order, arrived };
+    const run: MergeRun = { buf, offsets, ticks, count, next: 0, arrived };
     this.heap.push(run);
     this.siftUp(this.heap.length - 1);
     this.heldBytes += buf.data.length;
@@ -79,9 +74,9 @@ export class EventMerger {
    * push() of a copy of the first `count` offsets and ticks, in arrays the merger reuses once
    * their run is done (one allocation per buffer would be garbage the size of the file's index).
    */
-  pushCopy(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0, order = this.seq): void {
+  pushCopy(buf: EtlBuffer, offsets: Int32Array, ticks: Float64Array, count: number, arrived = 0): void {
     if (count === 0) {
-      this.push(buf, offsets, ticks, 0, arrived, order);
+      this.push(buf, offsets, ticks, 0, arrived);
       return;
     }
     let r = this.spare.pop();
@@ -91,7 +86,7 @@ export class EventMerger {
     }
     r.offsets.set(offsets.subarray(0, count));
     r.ticks.set(ticks.subarray(0, count));
-    this.push(buf, r.offsets, r.ticks, count, arrived, order);
+    this.push(buf, r.offsets, r.ticks, count, arrived);
   }
 
   /** Releases every remaining event in order. */
@@ -152,7 +147,7 @@ export class EventMerger {
   private less(a: MergeRun, b: MergeRun): boolean {
     const ta = a.ticks[a.next]!;
     const tb = b.ticks[b.next]!;
-    return ta < tb || (ta === tb && a.seq < b.seq);
+    return ta < tb || (ta === tb && a.buf.seq < b.buf.seq);
   }
 
   private siftUp(i: number): void {

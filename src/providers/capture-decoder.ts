@@ -105,7 +105,7 @@ function endRun(p: ProviderAcc): void {
 
 interface ProviderAcc {
   guid: Uint8Array;
-  /** Events by id * 256 + version, but for the current run of one key (runKey, run): see count(). */
+  /** Events by id * 256 + version, but for the current run of one key (runKey, run): see endRun(). */
   counts: Map<number, number>;
   runKey: number;
   run: number;

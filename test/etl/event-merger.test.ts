@@ -37,7 +37,8 @@ const cpuStreams = fc.array(
 function merge(input: Run[], budget: number, how: 'copy' | 'fresh'): string[] {
   const out: string[] = [];
   const released: number[] = [];
-  const bufs = input.map((r, i) => ({ data: new Uint8Array(r.size), cpu: r.cpu, id: i }) as unknown as EtlBuffer & { id: number });
+  // seq: the buffer's place in the file, which ranks events of equal time.
+  const bufs = input.map((r, i) => ({ data: new Uint8Array(r.size), cpu: r.cpu, id: i, seq: i }) as unknown as EtlBuffer & { id: number });
   const m = new EventMerger(budget, (buf, offset) => out.push(`${(buf as EtlBuffer & { id: number }).id}:${offset}`), (buf) => released.push((buf as EtlBuffer & { id: number }).id));
   // One scratch pair, as readOrdered reuses: overwritten after every pushCopy.
   const offsets = new Int32Array(64);
