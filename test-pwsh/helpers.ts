@@ -3,7 +3,7 @@
  * against fake Windows hosts (fake-windows/). Without pwsh the tests are skipped with one line;
  * in CI (CI=true) a missing pwsh fails.
  */
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -79,8 +79,12 @@ export interface CaptureOnOptions {
   runner?: CountingRunner;
 }
 
+/** This test file's capture folders (hundreds in a fault file) go in here, removed at its end. */
+const capturesRoot = mkdtempSync(join(tmpdir(), 'wnvcap-pwsh-'));
+after(() => rmSync(capturesRoot, { recursive: true, force: true }));
+
 export async function captureOn(fake: FakeHost, flags: RawCaptureOptions = {}, extra: CaptureOnOptions = {}): Promise<CaptureRun> {
-  const out = mkdtempSync(join(tmpdir(), 'wnvcap-pwsh-'));
+  const out = mkdtempSync(join(capturesRoot, 'run-'));
   const stateDir = extra.stateDir ?? join(out, 'state');
   const o = resolveCaptureOptions(await loadProfile(extra.profile ?? 'container'), { duration: '2s', ...flags }, { out, dryRun: false, force: false });
   // A runner given by the caller (a PowerShell kept warm across captures of one fake host) stays open.

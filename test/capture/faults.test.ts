@@ -4,10 +4,10 @@
  * every case (the test enumerates them from a fault-free run).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import winston from 'winston';
 import type { CaptureContext, RunRecord } from '../../src/capture/lifecycle.js';
 import { captureRun as runCapture } from '../../src/run/capture-run.js';
@@ -20,9 +20,12 @@ import { SimHost, type SimFault } from '../../src/sim/sim-host.js';
 /** The runner's timeout for steps in the fault loop: a "hang" waits this long, then times out. */
 const HANG_TIMEOUT_MS = 20;
 const quiet = winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
+/** Every capture's folder goes in here, removed at the end (some 240 captures, 100 MB a run). */
+const root = mkdtempSync(join(tmpdir(), 'wnvcap-fault-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 async function capture(backend: string, host: SimHost, extra: Partial<CaptureContext> = {}): Promise<{ record: RunRecord; runDir: string; exitCode: number; stateDir: string }> {
-  const out = mkdtempSync(join(tmpdir(), 'wnvcap-fault-'));
+  const out = mkdtempSync(join(root, 'run-'));
   const stateDir = join(out, 'state');
   const o = resolveCaptureOptions(await loadProfile('container'), { backend, duration: '3s' }, { out, dryRun: false, force: false });
   let clock = 0;
